@@ -1,0 +1,481 @@
+"""Every document of the dataset, drawn in bulk with numpy and streamed in chunks.
+
+Each part of the dataset draws from its own generator, keyed by the seed and the part
+(and the chunk number for order items), so the same seed, sizes and dates give the same
+documents whatever the insert batch size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from faker.providers.person.en_US import Provider as Names
+
+from catalog import MONTHS, Catalog
+from common import Config, iso, iso_array, rng_for
+from embeddings import EmbeddingProvider, LocalHashEmbedder
+from reference import ONLINE_ASSORTMENT, STORES, TAX_RATE, year_weight
+
+Batch = tuple[str, list[dict]]
+DAY = 86_400
+ORDER_CHUNK = 5_000  # orders per generation chunk (fixed: part of what the seed means)
+CUSTOMER_CHUNK = 5_000
+PRIMARY_STORE_SHARE = 0.85  # orders placed at the customer's primary store
+ITEMS_PER_ORDER = np.array([0.42, 0.30, 0.14, 0.07, 0.04, 0.03])  # 1..6 lines, mean 2.1
+QUANTITY = np.array([0.68, 0.19, 0.07, 0.035, 0.025])  # 1..5 units per line
+DISCOUNT_SHARE = 0.15
+DISCOUNTS = np.array([5, 10, 15, 20, 25])
+DISCOUNT_WEIGHTS = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+PRICE_VARIATION = 0.03  # unit prices vary +-3% around catalog price x store multiplier
+STATUSES = ("pending", "shipped", "completed", "cancelled", "refunded")
+# status probabilities by order age: under 3 days, under 14 days, older
+STATUS_BY_AGE = np.array(
+    [
+        [0.60, 0.35, 0.00, 0.05, 0.00],
+        [0.05, 0.40, 0.50, 0.04, 0.01],
+        [0.00, 0.00, 0.94, 0.03, 0.03],
+    ]
+)
+EMAIL_DOMAINS = ("example.com", "example.net", "example.org", "mail.example.com")
+AREA_CODES = {
+    "Seattle": (206,),
+    "Bellevue": (425,),
+    "Tacoma": (253,),
+    "Spokane": (509,),
+    "Everett": (425,),
+    "Redmond": (425,),
+    "Kirkland": (425,),
+}
+ONLINE_AREA_CODES = (206, 425, 253, 360, 509)
+INVENTORY_NOTES = (
+    "",
+    "Display model on endcap",
+    "Overstock in back room",
+    "Check packaging for damage",
+    "Seasonal feature shelf",
+    "Counted twice, verified",
+)
+
+# the random streams: one per part of the dataset
+CUSTOMERS, INVENTORY, ORDERS, ITEMS, ASSORTMENT = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What to generate: sizes, time window and seed."""
+
+    customers: int
+    orders: int
+    start: datetime
+    end: datetime
+    seed: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> DatasetSpec:
+        return cls(config.customers, config.orders, config.start, config.end, config.seed)
+
+
+def _weighted(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
+    return rng.choice(len(weights), size=size, p=weights / weights.sum())
+
+
+def _month_index(seconds: np.ndarray) -> np.ndarray:
+    return seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12
+
+
+def _uuid4_strings(rng: np.random.Generator, count: int) -> list[str]:
+    raw = rng.integers(0, 256, size=(count, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    text = raw.tobytes().hex()
+    return [
+        f"{t[:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20:]}" for t in (text[i : i + 32] for i in range(0, len(text), 32))
+    ]
+
+
+def _money(cents: np.ndarray) -> list[float]:
+    return [round(c / 100, 2) for c in cents.tolist()]
+
+
+class Dataset:
+    """The whole dataset for one spec; `batches()` streams its documents."""
+
+    def __init__(self, spec: DatasetSpec, catalog: Catalog, embedder: EmbeddingProvider | None = None) -> None:
+        self.spec = spec
+        self.catalog = catalog
+        self.embedder = embedder or LocalHashEmbedder()
+        self.start_s = int(spec.start.timestamp())
+        self.end_s = int(spec.end.timestamp())
+        self.products = catalog.products
+        self.category_ids = [c.category_id for c in catalog.categories]
+        self.product_category = np.array([self.category_ids.index(p.category_id) for p in self.products])
+        self.price_cents = np.array([round(p.base_price * 100) for p in self.products], dtype=np.int64)
+        self.online_store = [s.is_online for s in STORES].index(True)
+        self.online_products = self._online_assortment()
+        self._draw_customers()
+        self._draw_orders()
+
+    # ------------------------------------------------------------ planning
+
+    def _online_assortment(self) -> np.ndarray:
+        """ONLINE_ASSORTMENT products, spread over categories in proportion to their size."""
+        rng = rng_for(self.spec.seed, ASSORTMENT)
+        sizes = np.bincount(self.product_category, minlength=len(self.category_ids))
+        want = min(ONLINE_ASSORTMENT, len(self.products))
+        quota = np.floor(sizes * want / sizes.sum()).astype(int)
+        remainder = sizes * want / sizes.sum() - quota
+        quota[np.argsort(-remainder, kind="stable")[: want - quota.sum()]] += 1
+        chosen = [rng.permutation(np.flatnonzero(self.product_category == c))[:q] for c, q in enumerate(quota)]
+        return np.sort(np.concatenate(chosen))
+
+    def _draw_customers(self) -> None:
+        n = self.spec.customers
+        rng = rng_for(self.spec.seed, CUSTOMERS)
+        first_names, first_w = list(Names.first_names), np.array(list(Names.first_names.values()))
+        last_names, last_w = list(Names.last_names), np.array(list(Names.last_names.values()))
+        self.first = [first_names[i] for i in _weighted(rng, first_w, n).tolist()]
+        self.last = [last_names[i] for i in _weighted(rng, last_w, n).tolist()]
+        self.primary = _weighted(rng, np.array([s.customer_weight for s in STORES], dtype=float), n)
+        self.customer_created = rng.integers(self.start_s - 3 * 365 * DAY, self.start_s, size=n)
+        self.customer_updated = self.customer_created + rng.integers(0, 200 * DAY, size=n)
+        self.customer_updated = np.minimum(self.customer_updated, self.start_s)
+        self.domain = rng.integers(0, len(EMAIL_DOMAINS), size=n)
+        self.phone_exchange = rng.integers(201, 990, size=n)
+        self.phone_line = rng.integers(0, 10_000, size=n)
+        self.phone_area_pick = rng.integers(0, 1_000, size=n)
+
+    def _draw_orders(self) -> None:
+        """The skeleton of every order: time, store, customer, line count, status."""
+        n = self.spec.orders
+        rng = rng_for(self.spec.seed, ORDERS)
+        days = np.arange(self.start_s, self.end_s, DAY)
+        seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in self.catalog.categories])
+        self.season_cum = np.cumsum(seasons / seasons.sum(axis=0), axis=0).T  # (month, category)
+        self.season_cum[:, -1] = 1.0
+        years = days.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
+        day_weight = np.array([year_weight(y) for y in years.tolist()]) * seasons.sum(axis=0)[_month_index(days)]
+        store_weight = np.array([s.customer_weight * s.order_frequency for s in STORES])
+        store = _weighted(rng, store_weight, n).astype(np.int8)
+        online = np.array([s.is_online for s in STORES])[store]
+        seconds = np.where(online, rng.integers(0, DAY, size=n), (15 * 3600 + rng.integers(0, 13 * 3600, size=n)) % DAY)
+        when = days[_weighted(rng, day_weight, n)] + seconds
+        order = np.argsort(when, kind="stable")
+        self.order_time, self.order_store = when[order], store[order]
+        self.order_customer = self._pick_customers(rng, self.order_store)
+        self.order_lines = (_weighted(rng, ITEMS_PER_ORDER, n) + 1).astype(np.int8)
+        age = self.end_s - self.order_time
+        bracket = np.where(age < 3 * DAY, 0, np.where(age < 14 * DAY, 1, 2))
+        cum = np.cumsum(STATUS_BY_AGE, axis=1)[bracket]
+        self.order_status = (rng.random(n)[:, None] > cum[:, :-1]).sum(axis=1).astype(np.int8)
+
+    def _pick_customers(self, rng: np.random.Generator, store: np.ndarray) -> np.ndarray:
+        """Mostly a customer of the order's store; otherwise anyone."""
+        by_store = np.argsort(self.primary, kind="stable")
+        size = np.bincount(self.primary, minlength=len(STORES))
+        first = np.concatenate([[0], np.cumsum(size)[:-1]])
+        n = len(store)
+        local = by_store[np.minimum(first[store] + (rng.random(n) * size[store]).astype(np.int64), len(by_store) - 1)]
+        anyone = rng.integers(0, self.spec.customers, size=n)
+        use_local = (rng.random(n) < PRIMARY_STORE_SHARE) & (size[store] > 0)
+        return np.where(use_local, local, anyone).astype(np.int32)
+
+    def expected_counts(self) -> dict[str, int]:
+        physical = sum(not s.is_online for s in STORES)
+        return {
+            "stores": len(STORES),
+            "categories": len(self.catalog.categories),
+            "product_types": len(self.catalog.product_types),
+            "products": len(self.products),
+            "product_embeddings": len(self.products),
+            "customers": self.spec.customers,
+            "inventory": physical * len(self.products) + len(self.online_products),
+            "orders": self.spec.orders,
+            "order_items": int(self.order_lines.sum(dtype=np.int64)),
+        }
+
+    # ------------------------------------------------------------ documents
+
+    def batches(self) -> Iterator[Batch]:
+        """Every document, collection by collection, in chunks."""
+        yield "stores", self.stores()
+        yield "categories", self.categories()
+        yield "product_types", self.product_types()
+        yield "products", self.product_docs()
+        yield "product_embeddings", self.embedding_docs()
+        for first in range(0, self.spec.customers, CUSTOMER_CHUNK):
+            yield "customers", self.customer_docs(first, min(first + CUSTOMER_CHUNK, self.spec.customers))
+        yield "inventory", self.inventory_docs()
+        for chunk, first in enumerate(range(0, self.spec.orders, ORDER_CHUNK)):
+            orders, items = self.order_docs(chunk, first, min(first + ORDER_CHUNK, self.spec.orders))
+            yield "orders", orders
+            yield "order_items", items
+
+    def _catalog_time(self, days_before_start: int) -> str:
+        return iso(self.spec.start - timedelta(days=days_before_start))
+
+    def stores(self) -> list[dict]:
+        docs = []
+        for i, s in enumerate(STORES):
+            location = {"city": s.city, "state": "WA", "zip": s.zip, "latitude": s.latitude, "longitude": s.longitude}
+            if s.address:
+                location = {"address": s.address, **location}
+            docs.append(
+                {
+                    "_id": s.store_id,
+                    "store_id": s.store_id,
+                    "name": s.name,
+                    "rls_user_id": s.rls_user_id,
+                    "is_online": s.is_online,
+                    "location": location,
+                    "created_at": self._catalog_time(1500 - 120 * i),
+                    "deleted": False,
+                }
+            )
+        return docs
+
+    def categories(self) -> list[dict]:
+        return [
+            {
+                "_id": c.category_id,
+                "category_id": c.category_id,
+                "category_name": c.category_name,
+                "seasonal_multipliers": dict(c.seasonal_multipliers),
+                "created_at": self._catalog_time(1400),
+                "deleted": False,
+            }
+            for c in self.catalog.categories
+        ]
+
+    def product_types(self) -> list[dict]:
+        return [
+            {
+                "_id": t.type_id,
+                "type_id": t.type_id,
+                "type_name": t.type_name,
+                "category_id": t.category_id,
+                "created_at": self._catalog_time(1400),
+                "deleted": False,
+            }
+            for t in self.catalog.product_types
+        ]
+
+    def product_docs(self) -> list[dict]:
+        created, updated = self._catalog_time(1300), self._catalog_time(30)
+        return [
+            {
+                "_id": p.product_id,
+                "product_id": p.product_id,
+                "sku": p.sku,
+                "product_name": p.product_name,
+                "category_id": p.category_id,
+                "type_id": p.type_id,
+                "cost": p.cost,
+                "base_price": p.base_price,
+                "gross_margin_percent": 33.0,
+                "description": p.description,
+                "image_url": f"https://images.zava-diy.example/products/{p.sku.lower()}.jpg",
+                "specifications": dict(p.specifications),
+                "created_at": created,
+                "updated_at": updated,
+                "deleted": False,
+            }
+            for p in self.products
+        ]
+
+    def embedding_texts(self) -> list[str]:
+        types, cats = self.catalog.type_by_id, self.catalog.category_by_id
+        return [
+            f"{p.product_name}. {types[p.type_id].type_name}. {cats[p.category_id].category_name}. {p.description}"
+            for p in self.products
+        ]
+
+    def embedding_docs(self) -> list[dict]:
+        vectors = np.round(self.embedder.embed(self.embedding_texts()), 6)
+        created = self._catalog_time(30)
+        return [
+            {
+                "_id": p.product_id,
+                "product_id": p.product_id,
+                "description_embedding": v,
+                "embedding_model": self.embedder.model,
+                "dimensions": self.embedder.dimensions,
+                "created_at": created,
+                "deleted": False,
+            }
+            for p, v in zip(self.products, vectors.tolist())
+        ]
+
+    def customer_docs(self, first: int, stop: int) -> list[dict]:
+        docs = []
+        created, updated = iso_array(self.customer_created[first:stop]), iso_array(self.customer_updated[first:stop])
+        for k, i in enumerate(range(first, stop)):
+            store = STORES[self.primary[i]]
+            codes = AREA_CODES.get(store.city, ONLINE_AREA_CODES) if not store.is_online else ONLINE_AREA_CODES
+            area = codes[self.phone_area_pick[i] % len(codes)]
+            fname, lname = self.first[i], self.last[i]
+            handle = "".join(ch for ch in f"{fname}.{lname}".lower() if ch.isalpha() or ch == ".")
+            docs.append(
+                {
+                    "_id": f"cust_{i + 1:06d}",
+                    "customer_id": f"cust_{i + 1:06d}",
+                    "first_name": fname,
+                    "last_name": lname,
+                    "email": f"{handle}{i + 1}@{EMAIL_DOMAINS[self.domain[i]]}",
+                    "phone": f"({area}) {self.phone_exchange[i]:03d}-{self.phone_line[i]:04d}",
+                    "primary_store_id": store.store_id,
+                    "created_at": created[k],
+                    "updated_at": updated[k],
+                    "deleted": False,
+                }
+            )
+        return docs
+
+    def inventory_docs(self) -> list[dict]:
+        rng = rng_for(self.spec.seed, INVENTORY)
+        type_ids = [t.type_id for t in self.catalog.product_types]
+        product_type = np.array([type_ids.index(p.type_id) for p in self.products])
+        typical = np.clip(np.round(500 / np.sqrt(self.price_cents / 100)), 4, 240)
+        docs = []
+        for store in STORES:
+            rows = self.online_products if store.is_online else np.arange(len(self.products))
+            n = len(rows)
+            aisle_of_type = rng.permutation(len(type_ids)) + 1
+            level = typical[rows] * (3 if store.is_online else 1)
+            threshold = np.maximum(2, np.round(level * 0.3)).astype(np.int64)
+            stock = rng.poisson(level)
+            low = rng.random(n) < 0.07
+            stock = np.where(low, rng.integers(0, threshold + 1), np.maximum(stock, threshold + 1))
+            counted = self.end_s - rng.integers(DAY, 90 * DAY, size=n)
+            updated = np.minimum(counted + rng.integers(0, 30 * DAY, size=n), self.end_s - 1)
+            shelf = rng.integers(0, 6, size=n)
+            bin_no = rng.integers(1, 25, size=n)
+            note = np.where(rng.random(n) < 0.1, rng.integers(1, len(INVENTORY_NOTES), size=n), 0)
+            counted_s, updated_s = iso_array(counted), iso_array(updated)
+            prefix = "W" if store.is_online else ""
+            for k, p in enumerate(rows.tolist()):
+                product_id = self.products[p].product_id
+                docs.append(
+                    {
+                        "_id": {"store_id": store.store_id, "product_id": product_id},
+                        "store_id": store.store_id,
+                        "product_id": product_id,
+                        "location": {
+                            "aisle": f"{prefix}{aisle_of_type[product_type[p]]:02d}",
+                            "shelf": "ABCDEF"[shelf[k]],
+                            "bin": f"{bin_no[k]:02d}",
+                        },
+                        "stock_level": int(stock[k]),
+                        "reorder_threshold": int(threshold[k]),
+                        "last_updated": updated_s[k],
+                        "last_counted": counted_s[k],
+                        "notes": INVENTORY_NOTES[note[k]],
+                        "deleted": False,
+                    }
+                )
+        return docs
+
+    def _pick_products(self, rng: np.random.Generator, month: np.ndarray, online: np.ndarray) -> np.ndarray:
+        """One product per line: category by the month's seasonality, then cheaper items more often."""
+        category = (rng.random(len(month))[:, None] > self.season_cum[month][:, :-1]).sum(axis=1)
+        x = category + rng.random(len(month))
+        picked = np.empty(len(month), dtype=np.int64)
+        for pool, mask in ((np.arange(len(self.products)), ~online), (self.online_products, online)):
+            cum = self._category_cumulative(pool)
+            picked[mask] = pool[np.minimum(np.searchsorted(cum, x[mask], side="right"), len(pool) - 1)]
+        return picked
+
+    def _category_cumulative(self, pool: np.ndarray) -> np.ndarray:
+        """For a pool sorted by category: category index + cumulative popularity within it."""
+        order = np.argsort(self.product_category[pool], kind="stable")
+        assert (order == np.arange(len(pool))).all(), "product pools must be grouped by category"
+        popularity = 1 / np.sqrt(self.price_cents[pool])
+        cats = self.product_category[pool]
+        cum = np.empty(len(pool))
+        for c in np.unique(cats):
+            members = cats == c
+            share = np.cumsum(popularity[members]) / popularity[members].sum()
+            share[-1] = 1.0
+            cum[members] = c + share
+        return cum
+
+    def order_docs(self, chunk: int, first: int, stop: int) -> tuple[list[dict], list[dict]]:
+        """Orders first..stop and their items, with totals to the cent."""
+        rng = rng_for(self.spec.seed, ITEMS, chunk)
+        lines = self.order_lines[first:stop].astype(np.int64)
+        owner = np.repeat(np.arange(stop - first), lines)
+        m = len(owner)
+        store = self.order_store[first:stop].astype(np.int64)
+        online = store[owner] == self.online_store
+        product = self._pick_products(rng, _month_index(self.order_time[first:stop])[owner], online)
+        quantity = _weighted(rng, QUANTITY, m) + 1
+        discount = np.where(rng.random(m) < DISCOUNT_SHARE, DISCOUNTS[_weighted(rng, DISCOUNT_WEIGHTS, m)], 0)
+        value = np.array([s.order_value for s in STORES])[store[owner]]
+        variation = 1 + rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=m)
+        unit = np.round(self.price_cents[product] * value * variation).astype(np.int64)
+        line = np.round(unit * quantity * (100 - discount) / 100).astype(np.int64)
+        subtotal = np.add.reduceat(line, np.concatenate([[0], np.cumsum(lines)[:-1]]))
+        tax = np.round(subtotal * TAX_RATE).astype(np.int64)
+        item_ids = _uuid4_strings(rng, m)
+
+        dates = iso_array(self.order_time[first:stop])
+        order_ids = [f"order_{i + 1:08d}" for i in range(first, stop)]
+        customers = self.order_customer[first:stop].tolist()
+        orders = [
+            {
+                "_id": oid,
+                "order_id": oid,
+                "customer_id": f"cust_{c + 1:06d}",
+                "store_id": STORES[s].store_id,
+                "order_date": d,
+                "customer_name": f"{self.first[c]} {self.last[c]}",
+                "store_name": STORES[s].name,
+                "item_count": n,
+                "subtotal": sub,
+                "tax": tx,
+                "total": tot,
+                "status": STATUSES[st],
+                "updated_at": d,
+                "deleted": False,
+            }
+            for oid, c, s, d, n, sub, tx, tot, st in zip(
+                order_ids,
+                customers,
+                store.tolist(),
+                dates,
+                lines.tolist(),
+                _money(subtotal),
+                _money(tax),
+                _money(subtotal + tax),
+                self.order_status[first:stop].tolist(),
+            )
+        ]
+        products = self.products
+        items = [
+            {
+                "_id": uid,
+                "order_id": order_ids[o],
+                "store_id": STORES[store[o]].store_id,
+                "order_date": dates[o],
+                "product_id": products[p].product_id,
+                "sku": products[p].sku,
+                "product_name": products[p].product_name,
+                "quantity": q,
+                "unit_price": u,
+                "discount_percent": d,
+                "line_total": t,
+                "deleted": False,
+            }
+            for uid, o, p, q, u, d, t in zip(
+                item_ids,
+                owner.tolist(),
+                product.tolist(),
+                quantity.tolist(),
+                _money(unit),
+                discount.tolist(),
+                _money(line),
+            )
+        ]
+        return orders, items

@@ -1,0 +1,121 @@
+"""Generate the Zava DIY retail dataset into MongoDB (or JSON-lines files, or nowhere with --dry-run)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pymongo.errors import PyMongoError
+
+from catalog import load_catalog
+from common import (
+    Config,
+    Interrupted,
+    KitError,
+    base_parser,
+    cli,
+    confirm,
+    connect,
+    describe_mongo_error,
+    load_config,
+    ok,
+    say,
+    server_info,
+    table,
+)
+from database import empty_collections, existing_counts
+from dataset import Dataset, DatasetSpec
+from loader import EncodeSink, JsonLinesSink, LoadStats, MongoSink, Sink, load
+
+RERUN = "python scripts/generate_mongodb_data.py --yes"
+
+
+def parse_args(argv: list[str] | None):
+    parser = base_parser(__doc__)
+    sizes = parser.add_argument_group("dataset (flags override .env and the environment)")
+    sizes.add_argument("--customers", help="number of customers (NUM_CUSTOMERS, default 25000)")
+    sizes.add_argument("--orders", help="number of orders (NUM_ORDERS, default 100000)")
+    sizes.add_argument("--seed", help="random seed (SEED, default 42)")
+    sizes.add_argument("--start-date", help="first order day, YYYY-MM-DD (START_DATE, default END_DATE minus 3 years)")
+    sizes.add_argument("--end-date", help="day after the last order, YYYY-MM-DD (END_DATE, default today UTC)")
+    sizes.add_argument("--batch-size", help="documents per insert_many (BATCH_SIZE, default 10000)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--dry-run", action="store_true", help="generate and BSON-encode everything, write nothing")
+    target.add_argument("--out", type=Path, metavar="DIR", help="write one JSON-lines file per collection, no server")
+    parser.add_argument("--yes", action="store_true", help="replace existing data without asking")
+    return parser.parse_args(argv)
+
+
+def prepare_mongo(config: Config, assume_yes: bool, quiet: bool) -> MongoSink:
+    """Connect, and empty the project's collections (keeping indexes and options) after confirmation."""
+    client = connect(config, quiet)
+    db = client[config.database]
+    try:
+        kind = server_info(client).describe()
+        existing = {name: n for name, n in existing_counts(db).items() if n}
+        if existing:
+            listing = ", ".join(f"{name} {n:,}" for name, n in existing.items())
+            confirm(
+                f"Database {config.database!r} already holds data ({listing}); it will be replaced "
+                "(indexes and collection options are kept).",
+                "REPLACE DATA",
+                assume_yes,
+            )
+            empty_collections(db)
+    except PyMongoError as exc:
+        raise KitError(describe_mongo_error(exc, config.mongo_uri)) from None
+    if not quiet:
+        say(f"Loading into database {config.database!r} on {kind}")
+    return MongoSink(db, config.batch_size)
+
+
+def verify_counts(sink: MongoSink, expected: dict[str, int]) -> None:
+    """The server holds exactly the expected number of documents in every collection."""
+    counts = existing_counts(sink.db)
+    wrong = {name: (counts.get(name, 0), n) for name, n in expected.items() if counts.get(name, 0) != n}
+    if wrong:
+        detail = ", ".join(f"{name} {got:,} (expected {want:,})" for name, (got, want) in wrong.items())
+        raise KitError(f"the database does not hold the expected documents after the load: {detail}")
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = load_config(args)
+    dataset = Dataset(DatasetSpec.from_config(config), load_catalog())
+    expected = dataset.expected_counts()
+    sink: Sink
+    if args.dry_run:
+        sink, where = EncodeSink(), "nowhere (dry run)"
+    elif args.out:
+        sink, where = JsonLinesSink(args.out), f"JSON-lines files in {args.out}"
+    else:
+        sink = prepare_mongo(config, args.yes, args.quiet)
+        where = f"database {config.database!r}"
+    stats = LoadStats()
+    try:
+        load(dataset.batches(), sink, expected, args.quiet, stats)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted after {stats.total:,} documents; {where} holds a partial dataset. "
+            f"Run `{RERUN}` to replace it with a complete one."
+        ) from None
+    except PyMongoError as exc:
+        raise KitError(
+            f"{describe_mongo_error(exc, config.mongo_uri)}; the load is incomplete "
+            f"({stats.total:,} documents written). Run `{RERUN}` when the server is back."
+        ) from None
+    if isinstance(sink, MongoSink):
+        verify_counts(sink, expected)
+    print(table(["collection", "documents", "seconds", "docs/s"], stats.rows()))
+    if isinstance(sink, EncodeSink):
+        say(f"encoded {sink.bytes / 1e6:,.1f} MB of BSON")
+    ok(
+        f"{stats.total:,} documents generated into {where} in {stats.wall_seconds:.1f} s "
+        f"(seed {config.seed}, {config.start.date()} to {config.end.date()})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Start, stop or check the project's local MongoDB-compatible server (nx-27017 on SQLite).
+
+Data, log and pid files live under .local-server/ in the project (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+from common import LOCAL_SERVER_HOST, LOCAL_SERVER_PORT, PROJECT_ROOT, KitError, base_parser, cli, load_config, ok, say
+
+STATE_DIR = PROJECT_ROOT / ".local-server"
+
+
+@dataclass(frozen=True)
+class LocalServer:
+    """One nx-27017 process: where it keeps its files and where it listens."""
+
+    root: Path = STATE_DIR
+    host: str = LOCAL_SERVER_HOST
+    port: int = LOCAL_SERVER_PORT
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "server.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "server.log"
+
+    def pid(self) -> int | None:
+        """The pid of our running server, or None (a stale pid file is removed)."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            os.kill(pid, 0)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            self.pid_file.unlink(missing_ok=True)
+            return None
+        except PermissionError:
+            pass
+        return pid
+
+    def answers(self, timeout_ms: int = 500) -> bool:
+        client: MongoClient = MongoClient(self.uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
+        try:
+            client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
+
+    def _port_taken(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex((self.host, self.port)) == 0
+
+    def start(self, timeout: float = 20.0) -> int:
+        """Start the server in the background and wait until it answers ping; returns its pid."""
+        running = self.pid()
+        if running:
+            return running
+        if self._port_taken():
+            raise KitError(f"another program already listens on {self.host}:{self.port}; stop it or choose --port")
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "nx_27017.nx_27017",
+            "--data-dir",
+            str(self.root / "data"),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--log-file",
+            str(self.log_file),
+            "--pid-file",
+            str(self.root / "nx.pid"),
+        ]
+        with self.log_file.open("ab") as log:
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        self.pid_file.write_text(f"{process.pid}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise KitError(f"the local server exited at start (code {process.returncode}); see {self.log_file}")
+            if self.answers():
+                return process.pid
+            time.sleep(0.1)
+        self.stop()
+        raise KitError(f"the local server did not answer within {timeout:.0f} s; see {self.log_file}")
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop our server by its pid; False when it was not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline and _alive(pid):
+                time.sleep(0.05)
+            if not _alive(pid):
+                break
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument(
+        "command",
+        choices=["start", "stop", "status", "auto"],
+        help="auto: start only when MONGODB_CONNECTION_STRING is not set",
+    )
+    parser.add_argument("--port", type=int, default=LOCAL_SERVER_PORT, help="port (default: %(default)s)")
+    parser.add_argument("--data-dir", type=Path, default=STATE_DIR, help="folder for data, log and pid files")
+    args = parser.parse_args(argv)
+    server = LocalServer(args.data_dir.resolve(), LOCAL_SERVER_HOST, args.port)
+    if args.command == "auto" and not load_config(args).uses_local_server:
+        say("MONGODB_CONNECTION_STRING is set; the local server is not needed")
+        return 0
+    if args.command in ("start", "auto"):
+        was_running = server.pid()
+        pid = server.start()
+        state = "already running" if was_running else "running"
+        ok(f"local server {state} at {server.uri} (pid {pid}, files in {server.root})")
+    elif args.command == "stop":
+        ok("local server stopped" if server.stop() else "local server was not running")
+    else:
+        pid = server.pid()
+        if pid is None:
+            say(f"local server is not running (files in {server.root})")
+            return 1
+        ok(f"local server running at {server.uri} (pid {pid}){'' if server.answers() else ' but not answering ping'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
