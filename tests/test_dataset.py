@@ -1,0 +1,238 @@
+"""The generated documents: deterministic, consistent, and as realistic as SPEC asks (no server needed)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+
+import bson
+import numpy as np
+import pytest
+
+from catalog import MONTHS, load_catalog
+from common import SYNCED_COLLECTIONS
+from dataset import Dataset, DatasetSpec
+from reference import STORES, TAX_RATE
+
+CATALOG = load_catalog()
+START, END = datetime(2023, 11, 25, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
+ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def documents(spec: DatasetSpec) -> dict[str, list[dict]]:
+    docs = defaultdict(list)
+    for name, batch in Dataset(spec, CATALOG).batches():
+        docs[name].extend(batch)
+    return docs
+
+
+@pytest.fixture(scope="module")
+def small() -> dict[str, list[dict]]:
+    return documents(DatasetSpec(2_000, 12_000, START, END, 7))
+
+
+@pytest.fixture(scope="module")
+def full() -> dict[str, list[dict]]:
+    """The default-size dataset, kept to the fields the realism checks read."""
+    keep = {
+        "customers": ("customer_id", "primary_store_id"),
+        "orders": ("order_id", "customer_id", "store_id", "order_date", "item_count", "subtotal", "status"),
+        "order_items": ("order_id", "product_id", "quantity", "discount_percent", "line_total"),
+    }
+    docs = defaultdict(list)
+    for name, batch in Dataset(DatasetSpec(25_000, 100_000, START, END, 42), CATALOG).batches():
+        fields = keep.get(name)
+        docs[name].extend([tuple(d[f] for f in fields) for d in batch] if fields else batch)
+    return docs
+
+
+def encoded(docs: dict[str, list[dict]]) -> list[bytes]:
+    return [bson.encode(d) for name in sorted(docs) for d in docs[name]]
+
+
+def test_same_seed_gives_byte_identical_documents(small):
+    again = documents(DatasetSpec(2_000, 12_000, START, END, 7))
+    assert encoded(again) == encoded(small)
+
+
+def test_another_seed_gives_other_documents(small):
+    other = documents(DatasetSpec(2_000, 12_000, START, END, 8))
+    for name in ("customers", "inventory", "orders", "order_items"):
+        assert encoded({name: other[name]}) != encoded({name: small[name]}), name
+    assert {d["_id"] for d in other["order_items"]}.isdisjoint({d["_id"] for d in small["order_items"]})
+
+
+def test_counts_match_the_plan(small):
+    expected = Dataset(DatasetSpec(2_000, 12_000, START, END, 7), CATALOG).expected_counts()
+    assert {name: len(docs) for name, docs in small.items()} == expected
+    assert expected["stores"] == 8 and expected["categories"] == 9 and expected["products"] == 424
+    assert expected["inventory"] == 7 * 424 + 200
+    assert 2.0 <= expected["order_items"] / expected["orders"] <= 2.2
+
+
+def test_every_foreign_key_resolves(small):
+    ids = {name: {d["_id"] for d in docs} for name, docs in small.items() if name != "inventory"}
+    products = {d["product_id"]: d for d in small["products"]}
+    types = {d["type_id"]: d for d in small["product_types"]}
+    for t in small["product_types"]:
+        assert t["category_id"] in ids["categories"]
+    for p in small["products"]:
+        assert p["type_id"] in ids["product_types"] and p["category_id"] == types[p["type_id"]]["category_id"]
+    assert ids["product_embeddings"] == ids["products"]
+    for c in small["customers"]:
+        assert c["primary_store_id"] in ids["stores"]
+    for i in small["inventory"]:
+        assert i["_id"] == {"store_id": i["store_id"], "product_id": i["product_id"]}
+        assert i["store_id"] in ids["stores"] and i["product_id"] in ids["products"]
+    for o in small["orders"]:
+        assert o["customer_id"] in ids["customers"] and o["store_id"] in ids["stores"]
+    for item in small["order_items"]:
+        product = products[item["product_id"]]
+        assert item["order_id"] in ids["orders"]
+        assert (item["sku"], item["product_name"]) == (product["sku"], product["product_name"])
+
+
+def test_denormalised_names_are_the_real_ones(small):
+    customers = {c["customer_id"]: f"{c['first_name']} {c['last_name']}" for c in small["customers"]}
+    stores = {s["store_id"]: s["name"] for s in small["stores"]}
+    orders = {o["order_id"]: o for o in small["orders"]}
+    for o in small["orders"]:
+        assert o["customer_name"] == customers[o["customer_id"]] and o["store_name"] == stores[o["store_id"]]
+    for item in small["order_items"]:
+        assert item["store_id"] == orders[item["order_id"]]["store_id"]
+        assert item["order_date"] == orders[item["order_id"]]["order_date"]
+
+
+def test_totals_agree_to_the_cent(small):
+    items = defaultdict(list)
+    for item in small["order_items"]:
+        items[item["order_id"]].append(item)
+    value = {s.store_id: s.order_value for s in STORES}
+    price = {p["product_id"]: p["base_price"] for p in small["products"]}
+    orders = {o["order_id"]: o for o in small["orders"]}
+    for item in small["order_items"]:
+        expected_line = item["unit_price"] * item["quantity"] * (100 - item["discount_percent"]) / 100
+        assert abs(item["line_total"] - expected_line) <= 0.0051
+        catalog_price = price[item["product_id"]] * value[orders[item["order_id"]]["store_id"]]
+        assert abs(item["unit_price"] / catalog_price - 1) <= 0.031
+    for o in small["orders"]:
+        lines = items[o["order_id"]]
+        assert o["item_count"] == len(lines) >= 1
+        subtotal_cents = sum(round(i["line_total"] * 100) for i in lines)
+        assert round(o["subtotal"] * 100) == subtotal_cents
+        assert round(o["tax"] * 100) == round(subtotal_cents * TAX_RATE)
+        assert round(o["total"] * 100) == subtotal_cents + round(o["tax"] * 100)
+        assert all(round(x, 2) == x for x in (o["subtotal"], o["tax"], o["total"]))
+
+
+def _arrays(value, path=""):
+    if isinstance(value, list):
+        yield path
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _arrays(inner, f"{path}.{key}")
+
+
+def test_synced_documents_hold_no_arrays_and_are_not_deleted(small):
+    for name in SYNCED_COLLECTIONS:
+        for doc in small[name]:
+            assert not list(_arrays(doc)), (name, doc["_id"])
+    for name, docs in small.items():
+        assert all(d["deleted"] is False for d in docs), name
+
+
+def test_id_and_timestamp_formats(small):
+    patterns = {
+        "stores": r"store_[a-z]+",
+        "categories": r"cat_[a-z_]+",
+        "product_types": r"type_[a-z_]+",
+        "products": r"prod_[a-z]+_[a-z]+_\d{3}",
+        "product_embeddings": r"prod_[a-z]+_[a-z]+_\d{3}",
+        "customers": r"cust_\d{6}",
+        "orders": r"order_\d{8}",
+        "order_items": UUID4.pattern,
+    }
+    for name, pattern in patterns.items():
+        assert all(re.fullmatch(pattern, d["_id"]) for d in small[name]), name
+    start, end = "2023-11-25T00:00:00Z", "2026-11-25T00:00:00Z"
+    for name, docs in small.items():
+        for doc in docs:
+            for key in ("created_at", "updated_at", "order_date", "last_updated", "last_counted"):
+                if key in doc:
+                    assert ISO.fullmatch(doc[key]), (name, key, doc[key])
+    assert all(start <= o["order_date"] < end for o in small["orders"])
+    assert [o["order_date"] for o in small["orders"]] == sorted(o["order_date"] for o in small["orders"])
+    assert all(re.fullmatch(r"\(\d{3}\) \d{3}-\d{4}", c["phone"]) for c in small["customers"])
+    emails = [c["email"] for c in small["customers"]]
+    assert len(set(emails)) == len(emails)
+
+
+def test_online_store_sells_only_its_assortment(small):
+    online = {i["product_id"] for i in small["inventory"] if i["store_id"] == "store_online"}
+    online_orders = {o["order_id"] for o in small["orders"] if o["store_id"] == "store_online"}
+    assert len(online) == 200 and online_orders
+    assert {i["product_id"] for i in small["order_items"] if i["order_id"] in online_orders} <= online
+    assert "address" not in next(s for s in small["stores"] if s["is_online"])["location"]
+
+
+def test_stock_is_never_negative_and_some_runs_low(small):
+    stock = [(i["stock_level"], i["reorder_threshold"]) for i in small["inventory"]]
+    assert all(level >= 0 and threshold > 0 for level, threshold in stock)
+    low = sum(level <= threshold for level, threshold in stock) / len(stock)
+    assert 0.03 <= low <= 0.12
+
+
+def test_monthly_category_revenue_tracks_seasonality(full):
+    product_category = {p.product_id: p.category_id for p in CATALOG.products}
+    month_of = {o[0]: int(o[3][5:7]) - 1 for o in full["orders"]}
+    revenue = defaultdict(lambda: np.zeros(12))
+    for order_id, product_id, _, _, line_total in full["order_items"]:
+        revenue[product_category[product_id]][month_of[order_id]] += line_total
+    days = np.bincount(np.arange(START.date(), END.date(), dtype="datetime64[D]").astype("datetime64[M]").astype(int) % 12)
+    checked = 0
+    for category in CATALOG.categories:
+        multipliers = np.array([category.seasonal_multipliers[m] for m in MONTHS])
+        if multipliers.max() / multipliers.min() < 1.3:
+            continue
+        r = np.corrcoef(revenue[category.category_id] / days, multipliers)[0, 1]
+        assert r >= 0.8, f"{category.category_name}: r = {r:.2f}"
+        checked += 1
+    assert checked >= 7
+
+
+def test_customers_follow_store_weights(full):
+    shares = Counter(store for _, store in full["customers"])
+    total_weight = sum(s.customer_weight for s in STORES)
+    for store in STORES:
+        assert abs(shares[store.store_id] / 25_000 - store.customer_weight / total_weight) <= 0.03, store.store_id
+
+
+def test_orders_follow_store_frequency_and_primary_store(full):
+    primary = dict(full["customers"])
+    orders = full["orders"]
+    at_primary = sum(primary[o[1]] == o[2] for o in orders) / len(orders)
+    assert 0.80 <= at_primary <= 0.95
+    volume = Counter(o[2] for o in orders)
+    expected = {s.store_id: s.customer_weight * s.order_frequency for s in STORES}
+    for store_id, weight in expected.items():
+        assert abs(volume[store_id] / len(orders) - weight / sum(expected.values())) <= 0.01, store_id
+
+
+def test_year_over_year_growth_follows_year_weights(full):
+    per_year = Counter(o[3][:4] for o in full["orders"])
+    assert per_year["2025"] / per_year["2024"] == pytest.approx(1.392 / 1.265, rel=0.04)
+
+
+def test_items_quantities_discounts_and_statuses(full):
+    lines = Counter(o[4] for o in full["orders"])
+    assert (lines[1] + lines[2]) / 100_000 >= 0.65 and lines[1] > lines[2] > lines[3]
+    items = full["order_items"]
+    assert sum(i[2] == 1 for i in items) / len(items) >= 0.6
+    discounted = [i[3] for i in items if i[3]]
+    assert 0.13 <= len(discounted) / len(items) <= 0.17 and set(discounted) <= {5, 10, 15, 20, 25}
+    old = Counter(o[6] for o in full["orders"] if o[3] < "2026-11-01")
+    assert set(old) <= {"completed", "cancelled", "refunded"} and old["completed"] / sum(old.values()) > 0.9
+    recent = Counter(o[6] for o in full["orders"] if o[3] >= "2026-11-23")
+    assert recent["pending"] > 0 and recent["shipped"] > 0
