@@ -206,13 +206,13 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def mask_uri(uri: str) -> str:
-    """The URI with its password replaced by ****."""
-    scheme, sep, rest = uri.partition("://")
-    at = rest.rfind("@")
-    if not sep or at < 0:
+    """The URI with its password replaced by **** (also in malformed URIs)."""
+    at = uri.rfind("@")
+    if at < 0:
         return uri
-    user, colon, _ = rest[:at].partition(":")
-    return f"{scheme}://{user}{':****' if colon else ''}@{rest[at + 1 :]}"
+    start = uri.find("//") + 2 if "//" in uri[:at] else 0
+    user, colon, _ = uri[start:at].partition(":")
+    return f"{uri[:start]}{user}{':****' if colon else ''}{uri[at:]}"
 
 
 def describe_mongo_error(exc: PyMongoError, uri: str) -> str:

@@ -46,12 +46,11 @@ class LocalServer:
         """The pid of our running server, or None (a stale pid file is removed)."""
         try:
             pid = int(self.pid_file.read_text().strip())
-            os.kill(pid, 0)
-        except (FileNotFoundError, ValueError, ProcessLookupError):
+        except (FileNotFoundError, ValueError):
+            return None
+        if not _alive(pid):
             self.pid_file.unlink(missing_ok=True)
             return None
-        except PermissionError:
-            pass
         return pid
 
     def answers(self, timeout_ms: int = 500) -> bool:
@@ -127,6 +126,7 @@ class LocalServer:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs (reaping it first if it is our exited child)."""
     try:
         reaped, _ = os.waitpid(pid, os.WNOHANG)
         if reaped == pid:
@@ -137,6 +137,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        pass
     return True
 
 

@@ -69,7 +69,9 @@ def settings(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, db_name: str, env_
     return ["--env-file", str(env_file)]
 
 
-def run_script(name: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_script(
+    name: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run scripts/NAME.py in a child process, as a user would."""
     return subprocess.run(
         [sys.executable, str(SCRIPTS / f"{name}.py"), *args],

@@ -180,7 +180,10 @@ def _set(path, value):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["products"].append(copy.deepcopy(d["products"][0])), r"products\[424\].*duplicate SKU 'HND-HAMR-001'"),
+        (
+            lambda d: d["products"].append(copy.deepcopy(d["products"][0])),
+            r"products\[424\].*duplicate SKU 'HND-HAMR-001'",
+        ),
         (_set(("products", 3, "type_id"), "type_nope"), r"products\[3\] \(HND-HAMR-004\): unknown type_id 'type_nope'"),
         (lambda d: d["categories"][2]["seasonal_multipliers"].pop("jul"), r"categories\[2\].*missing month 'jul'"),
         (_set(("products", 7, "specifications", "sizes"), [1, 2]), r"products\[7\].*specification 'sizes'.*not list"),

@@ -190,7 +190,9 @@ def test_monthly_category_revenue_tracks_seasonality(full):
     revenue = defaultdict(lambda: np.zeros(12))
     for order_id, product_id, _, _, line_total in full["order_items"]:
         revenue[product_category[product_id]][month_of[order_id]] += line_total
-    days = np.bincount(np.arange(START.date(), END.date(), dtype="datetime64[D]").astype("datetime64[M]").astype(int) % 12)
+    days = np.bincount(
+        np.arange(START.date(), END.date(), dtype="datetime64[D]").astype("datetime64[M]").astype(int) % 12
+    )
     checked = 0
     for category in CATALOG.categories:
         multipliers = np.array([category.seasonal_multipliers[m] for m in MONTHS])

@@ -1,0 +1,109 @@
+"""Settings: .env, then environment, then flags; every bad value is one line naming the setting."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+import pytest
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+from common import LOCAL_SERVER_URI, ConfigError, describe_mongo_error, load_config, mask_uri
+
+SETTINGS = (
+    "MONGODB_CONNECTION_STRING",
+    "MONGODB_DATABASE",
+    "NUM_CUSTOMERS",
+    "NUM_ORDERS",
+    "START_DATE",
+    "END_DATE",
+    "SEED",
+    "BATCH_SIZE",
+)
+
+
+@pytest.fixture
+def config_from(tmp_path, monkeypatch):
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+
+    def build(dotenv: str = "", **flags):
+        path = tmp_path / "settings.env"
+        path.write_text(dotenv)
+        return load_config(argparse.Namespace(env_file=str(path), **flags))
+
+    return build
+
+
+def test_defaults(config_from):
+    config = config_from()
+    today = datetime.now(UTC).date()
+    assert config.uses_local_server and config.mongo_uri == LOCAL_SERVER_URI
+    assert (config.database, config.customers, config.orders, config.seed) == ("zava", 25_000, 100_000, 42)
+    assert config.end.date() == today and config.start.date() == today.replace(year=today.year - 3)
+
+
+def test_flags_beat_environment_beats_dotenv(config_from, monkeypatch):
+    dotenv = "NUM_ORDERS=10\nNUM_CUSTOMERS=20\nSEED=3\n"
+    monkeypatch.setenv("NUM_ORDERS", "11")
+    monkeypatch.setenv("NUM_CUSTOMERS", "21")
+    config = config_from(dotenv, customers="22")
+    assert (config.orders, config.customers, config.seed) == (11, 22, 3)
+
+
+@pytest.mark.parametrize(
+    ("dotenv", "flags", "message"),
+    [
+        ("NUM_ORDERS=lots", {}, "NUM_ORDERS must be a whole number, got 'lots'"),
+        ("NUM_CUSTOMERS=-4", {}, "NUM_CUSTOMERS must be at least 1, got -4"),
+        ("", {"orders": "-1"}, "--orders must be at least 0, got -1"),
+        ("BATCH_SIZE=0", {}, "BATCH_SIZE must be at least 1"),
+        ("SEED=1.5", {}, "SEED must be a whole number"),
+        ("START_DATE=2024-13-01", {}, "START_DATE must be a date like 2025-01-31, got '2024-13-01'"),
+        ("START_DATE=2025-01-01\nEND_DATE=2024-01-01", {}, "END_DATE (2024-01-01) must be after the start date"),
+        ("", {"start_date": "2025-02-01", "end_date": "2025-01-01"}, "--end-date (2025-01-01) must be after"),
+        ("MONGODB_CONNECTION_STRING=http://example.com", {}, "MONGODB_CONNECTION_STRING must start with mongodb://"),
+        ("MONGODB_CONNECTION_STRING=mongodb://", {}, "MONGODB_CONNECTION_STRING must start with mongodb://"),
+        ("MONGODB_DATABASE=my db", {}, "MONGODB_DATABASE must be letters"),
+    ],
+)
+def test_bad_values_name_the_setting(config_from, dotenv, flags, message):
+    with pytest.raises(ConfigError) as caught:
+        config_from(dotenv, **flags)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_env_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(argparse.Namespace(env_file=str(tmp_path / "nope.env")))
+
+
+def test_malformed_uri_message_hides_the_password(config_from):
+    with pytest.raises(ConfigError) as caught:
+        config_from("MONGODB_CONNECTION_STRING=mongodb+srv//alice:s3cret@cluster0.example.net")
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("uri", "masked"),
+    [
+        ("mongodb://alice:s3cret@host:27017/db", "mongodb://alice:****@host:27017/db"),
+        (
+            "mongodb+srv://bob:p@ss:w0rd@cluster.example.net/?retryWrites=true",
+            "mongodb+srv://bob:****@cluster.example.net/?retryWrites=true",
+        ),
+        ("mongodb://host:27017", "mongodb://host:27017"),
+        ("mongodb://carol@host", "mongodb://carol@host"),
+    ],
+)
+def test_mask_uri(uri, masked):
+    assert mask_uri(uri) == masked
+
+
+def test_server_errors_become_one_clear_line():
+    uri = "mongodb://alice:s3cret@db.example.com"
+    auth = describe_mongo_error(OperationFailure("Authentication failed.", code=18), uri)
+    assert auth.startswith("authentication failed for mongodb://alice:****@db.example.com") and "s3cret" not in auth
+    down = describe_mongo_error(ServerSelectionTimeoutError("timed out"), LOCAL_SERVER_URI)
+    assert "cannot reach MongoDB" in down and "local_server.py start" in down

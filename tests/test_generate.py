@@ -1,0 +1,219 @@
+"""The main job against a real server over the wire: exact loads, safe reruns, clear failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from bson import json_util
+from pymongo import MongoClient
+
+import generate_mongodb_data
+from common import COLLECTION_NAMES, server_info
+from conftest import SCRIPTS, free_port, run_script
+from local_server import LocalServer
+
+SMALL = ["--customers", "300", "--orders", "1500", "--start-date", "2024-01-01", "--end-date", "2025-01-01"]
+
+
+def counts(client: MongoClient, db_name: str) -> dict[str, int]:
+    db = client[db_name]
+    return {name: db[name].count_documents({}) for name in COLLECTION_NAMES}
+
+
+def all_documents(client: MongoClient, db_name: str) -> dict[str, list[dict]]:
+    db = client[db_name]
+    return {name: sorted(db[name].find(), key=lambda d: str(d["_id"])) for name in COLLECTION_NAMES}
+
+
+def expected_counts(orders: int, customers: int, items: int) -> dict[str, int]:
+    return {
+        "stores": 8,
+        "categories": 9,
+        "product_types": 40,
+        "products": 424,
+        "product_embeddings": 424,
+        "customers": customers,
+        "inventory": 3168,
+        "orders": orders,
+        "order_items": items,
+    }
+
+
+def test_default_size_load_has_exact_counts(client, db_name, mongo_uri, env_file):
+    result = run_script(
+        "generate_mongodb_data",
+        "--env-file",
+        str(env_file),
+        "--end-date",
+        "2026-11-25",
+        env={"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    got = counts(client, db_name)
+    assert got == expected_counts(100_000, 25_000, got["order_items"])
+    assert 200_000 <= got["order_items"] <= 220_000
+    assert (
+        "total (wall clock)" in result.stdout and "338," in result.stdout or f"{sum(got.values()):,}" in result.stdout
+    )
+    order = client[db_name].orders.find_one({"order_id": "order_00050000"})
+    items = list(client[db_name].order_items.find({"order_id": "order_00050000"}))
+    assert order["item_count"] == len(items)
+    assert round(sum(i["line_total"] for i in items), 2) == order["subtotal"]
+
+
+def test_regenerating_asks_first_and_keeps_indexes(client, db_name, settings, capsys):
+    assert generate_mongodb_data.main([*settings, *SMALL, "--quiet"]) == 0
+    first = all_documents(client, db_name)
+    db = client[db_name]
+    db.orders.create_index([("customer_id", 1), ("order_date", -1)], name="orders_by_customer_date")
+    indexes_before = sorted(ix["name"] for ix in db.orders.list_indexes())
+    if not server_info(client).is_local:  # the local server does not report collection options
+        db.command("collMod", "orders", changeStreamPreAndPostImages={"enabled": True})
+
+    capsys.readouterr()
+    assert generate_mongodb_data.main([*settings, *SMALL, "--quiet"]) == 1  # no terminal, no --yes
+    assert "pass --yes" in capsys.readouterr().err
+    assert all_documents(client, db_name) == first
+
+    assert generate_mongodb_data.main([*settings, *SMALL, "--quiet", "--yes"]) == 0
+    assert all_documents(client, db_name) == first
+    assert sorted(ix["name"] for ix in db.orders.list_indexes()) == indexes_before
+    if not server_info(client).is_local:
+        options = next(db.list_collections(filter={"name": "orders"}))["options"]
+        assert options["changeStreamPreAndPostImages"] == {"enabled": True}
+
+
+def test_out_files_reimport_to_the_same_documents(client, db_name, settings, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert generate_mongodb_data.main([*settings, *SMALL, "--out", str(out)]) == 0
+    assert db_name not in client.list_database_names()
+    assert generate_mongodb_data.main([*settings, *SMALL, "--quiet"]) == 0
+    imported = f"{db_name}_import"
+    try:
+        for name in COLLECTION_NAMES:
+            lines = (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+            client[imported][name].insert_many([json_util.loads(line) for line in lines])
+        assert all_documents(client, imported) == all_documents(client, db_name)
+    finally:
+        client.drop_database(imported)
+
+
+def test_dry_run_writes_nothing(client, db_name, settings, capsys):
+    assert generate_mongodb_data.main([*settings, *SMALL, "--dry-run"]) == 0
+    output = capsys.readouterr()
+    assert "order_items" in output.out and "MB of BSON" in output.err
+    assert db_name not in client.list_database_names()
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({"MONGODB_CONNECTION_STRING": "mongodb//user:pw@nowhere"}, [], "MONGODB_CONNECTION_STRING must start with"),
+        ({"NUM_ORDERS": "many"}, [], "NUM_ORDERS must be a whole number"),
+        ({}, ["--start-date", "2025-06-01", "--end-date", "2025-01-01"], "--end-date (2025-01-01) must be after"),
+        ({}, ["--batch-size", "0"], "--batch-size must be at least 1"),
+    ],
+)
+def test_bad_settings_exit_2_and_write_nothing(client, db_name, settings, monkeypatch, capsys, env, args, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert generate_mongodb_data.main([*settings, *args, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "pw@" not in err
+    assert db_name not in client.list_database_names()
+
+
+def test_unreachable_server_fails_fast_with_one_line(env_file):
+    port = free_port()
+    began = time.monotonic()
+    result = run_script(
+        "generate_mongodb_data",
+        "--env-file",
+        str(env_file),
+        "--yes",
+        env={"MONGODB_CONNECTION_STRING": f"mongodb://admin:hunter2@127.0.0.1:{port}"},
+    )
+    assert time.monotonic() - began < 15
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot reach MongoDB at mongodb://admin:****@127.0.0.1:{port} within 5 s"
+    )
+    assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def _start_load(uri: str, db_name: str, env_file, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(SCRIPTS / "generate_mongodb_data.py"),
+            "--env-file",
+            str(env_file),
+            "--yes",
+            "--quiet",
+            "--orders",
+            "60000",
+            "--batch-size",
+            "2000",
+            *extra,
+        ],
+        env={**os.environ, "MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": db_name},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_orders(client: MongoClient, db_name: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while client[db_name].orders.estimated_document_count() < 4000:
+        assert process.poll() is None and time.monotonic() < deadline, "the load ended before it could be stopped"
+        time.sleep(0.05)
+
+
+def _assert_complete(client: MongoClient, db_name: str) -> None:
+    got = counts(client, db_name)
+    assert got == expected_counts(60_000, 25_000, got["order_items"]) and got["order_items"] > 120_000
+    ids = {d["_id"] for d in client[db_name].order_items.find({}, {"_id": 1})}
+    assert len(ids) == got["order_items"]
+
+
+def test_ctrl_c_mid_load_exits_130_and_a_rerun_completes(client, db_name, mongo_uri, env_file):
+    process = _start_load(mongo_uri, db_name, env_file)
+    _wait_for_orders(client, db_name, process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "partial dataset" in err and "python scripts/generate_mongodb_data.py --yes" in err
+    assert "Traceback" not in err
+    rerun = _start_load(mongo_uri, db_name, env_file)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    _assert_complete(client, db_name)
+
+
+def test_server_killed_mid_load_gives_a_clear_error_and_a_rerun_completes(tmp_path, env_file):
+    server = LocalServer(tmp_path / "server", "127.0.0.1", free_port())
+    server.start()
+    try:
+        with MongoClient(server.uri, serverSelectionTimeoutMS=5000) as client:
+            process = _start_load(server.uri, "zava_killed", env_file)
+            _wait_for_orders(client, "zava_killed", process)
+            os.kill(server.pid(), signal.SIGKILL)
+            _, err = process.communicate(timeout=60)
+            assert process.returncode == 1, err
+            last = err.strip().splitlines()[-1]
+            assert last.startswith("error: ") and "the load is incomplete" in last and "--yes" in last
+            assert "Traceback" not in err
+            server.start()
+            rerun = _start_load(server.uri, "zava_killed", env_file)
+            _, err = rerun.communicate(timeout=300)
+            assert rerun.returncode == 0, err
+            _assert_complete(client, "zava_killed")
+    finally:
+        server.stop()

@@ -1,0 +1,64 @@
+"""The local server is started, found, and stopped by the project itself."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from pymongo import MongoClient
+
+import local_server
+from common import KitError
+from conftest import free_port, run_script
+from local_server import LocalServer
+
+
+def test_start_status_stop_and_data_survives_a_restart(tmp_path):
+    server = LocalServer(tmp_path / "state", "127.0.0.1", free_port())
+    pid = server.start()
+    try:
+        assert server.pid() == pid and server.answers()
+        assert (tmp_path / "state" / "server.pid").read_text().strip() == str(pid)
+        assert server.start() == pid  # already running: same process
+        with MongoClient(server.uri, serverSelectionTimeoutMS=3000) as client:
+            client.kept.things.insert_one({"_id": "one", "n": 1})
+        assert server.stop()
+        assert server.pid() is None and not server.answers()
+        server.start()
+        with MongoClient(server.uri, serverSelectionTimeoutMS=3000) as client:
+            assert client.kept.things.find_one({"_id": "one"}) == {"_id": "one", "n": 1}
+    finally:
+        server.stop()
+    assert not server.stop()  # stopping twice is harmless
+    assert (tmp_path / "state" / "server.log").stat().st_size > 0
+
+
+def test_a_port_held_by_another_program_is_a_clear_error(tmp_path):
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        server = LocalServer(tmp_path, "127.0.0.1", other.getsockname()[1])
+        with pytest.raises(KitError, match=r"another program already listens on 127\.0\.0\.1:\d+"):
+            server.start()
+
+
+def test_status_command_reports_a_stopped_server(tmp_path, capsys):
+    assert local_server.main(["status", "--data-dir", str(tmp_path), "--port", str(free_port())]) == 1
+    assert "local server is not running" in capsys.readouterr().err
+
+
+def test_auto_leaves_a_configured_server_alone(tmp_path, env_file):
+    port = free_port()
+    result = run_script(
+        "local_server",
+        "auto",
+        "--env-file",
+        str(env_file),
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(port),
+        env={"MONGODB_CONNECTION_STRING": "mongodb://db.example.com"},
+    )
+    assert result.returncode == 0 and "not needed" in result.stderr
+    assert not LocalServer(tmp_path, "127.0.0.1", port).answers()
