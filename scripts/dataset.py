@@ -30,6 +30,7 @@ DISCOUNT_SHARE = 0.15
 DISCOUNTS = np.array([5, 10, 15, 20, 25])
 DISCOUNT_WEIGHTS = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
 PRICE_VARIATION = 0.03  # unit prices vary +-3% around catalog price x store multiplier
+STORE_ORDER_WEIGHT = np.array([s.customer_weight * s.order_frequency for s in STORES])  # order volume per store
 STATUSES = ("pending", "shipped", "completed", "cancelled", "refunded")
 # status probabilities by order age: under 3 days, under 14 days, older
 STATUS_BY_AGE = np.array(
@@ -60,7 +61,7 @@ INVENTORY_NOTES = (
 )
 
 # the random streams: one per part of the dataset
-CUSTOMERS, INVENTORY, ORDERS, ITEMS, ASSORTMENT = 1, 2, 3, 4, 5
+CUSTOMERS, INVENTORY, ORDERS, ITEMS, ASSORTMENT, LINES, DAYS = 1, 2, 3, 4, 5, 6, 7
 
 
 @dataclass(frozen=True)
@@ -146,36 +147,63 @@ class Dataset:
         self.phone_exchange = rng.integers(201, 990, size=n)
         self.phone_line = rng.integers(0, 10_000, size=n)
         self.phone_area_pick = rng.integers(0, 1_000, size=n)
+        size = np.bincount(self.primary, minlength=len(STORES))
+        self.customers_by_store = (np.argsort(self.primary, kind="stable"), np.cumsum(size) - size, size)
 
     def _draw_orders(self) -> None:
-        """The skeleton of every order: time, store, customer, line count, status."""
+        """Orders per day (year growth x overall seasonality) and lines per order; the rest is drawn per chunk."""
         n = self.spec.orders
-        rng = rng_for(self.spec.seed, ORDERS)
-        days = np.arange(self.start_s, self.end_s, DAY)
+        self.days = np.arange(self.start_s, self.end_s, DAY)
         seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in self.catalog.categories])
         self.season_cum = np.cumsum(seasons / seasons.sum(axis=0), axis=0).T  # (month, category)
         self.season_cum[:, -1] = 1.0
-        years = days.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
-        day_weight = np.array([year_weight(y) for y in years.tolist()]) * seasons.sum(axis=0)[_month_index(days)]
-        store_weight = np.array([s.customer_weight * s.order_frequency for s in STORES])
-        store = _weighted(rng, store_weight, n).astype(np.int8)
-        online = np.array([s.is_online for s in STORES])[store]
-        seconds = np.where(online, rng.integers(0, DAY, size=n), (15 * 3600 + rng.integers(0, 13 * 3600, size=n)) % DAY)
-        when = days[_weighted(rng, day_weight, n)] + seconds
-        order = np.argsort(when, kind="stable")
-        self.order_time, self.order_store = when[order], store[order]
-        self.order_customer = self._pick_customers(rng, self.order_store)
-        self.order_lines = (_weighted(rng, ITEMS_PER_ORDER, n) + 1).astype(np.int8)
-        age = self.end_s - self.order_time
+        years = self.days.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
+        day_weight = np.array([year_weight(y) for y in years.tolist()]) * seasons.sum(axis=0)[_month_index(self.days)]
+        per_day = rng_for(self.spec.seed, ORDERS).multinomial(n, day_weight / day_weight.sum())
+        self.day_end = np.cumsum(per_day)  # orders numbered below day_end[d] fall on day d or earlier
+        self.order_lines = np.concatenate(
+            [np.zeros(0, dtype=np.int8)]
+            + [
+                (
+                    _weighted(rng_for(self.spec.seed, LINES, chunk), ITEMS_PER_ORDER, min(ORDER_CHUNK, n - first)) + 1
+                ).astype(np.int8)
+                for chunk, first in enumerate(range(0, n, ORDER_CHUNK))
+            ]
+        )
+
+    def _day_orders(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Store and time of every order of one day, in time order."""
+        count = int(self.day_end[day] - (self.day_end[day - 1] if day else 0))
+        rng = rng_for(self.spec.seed, DAYS, day)
+        store = _weighted(rng, STORE_ORDER_WEIGHT, count)
+        in_store_hours = (15 * 3600 + rng.integers(0, 13 * 3600, size=count)) % DAY
+        seconds = np.where(store == self.online_store, rng.integers(0, DAY, size=count), in_store_hours)
+        order = np.argsort(seconds, kind="stable")
+        return store[order], self.days[day] + seconds[order]
+
+    def _order_skeleton(self, chunk: int, first: int, stop: int) -> tuple[np.ndarray, ...]:
+        """Store, time, customer and status of orders first..stop."""
+        first_day = int(np.searchsorted(self.day_end, first, side="right"))
+        last_day = int(np.searchsorted(self.day_end, stop - 1, side="right"))
+        stores, times = [], []
+        for day in range(first_day, last_day + 1):
+            store, when = self._day_orders(day)
+            day_first = int(self.day_end[day - 1]) if day else 0
+            take = slice(max(first - day_first, 0), min(stop - day_first, len(store)))
+            stores.append(store[take])
+            times.append(when[take])
+        store, when = np.concatenate(stores), np.concatenate(times)
+        rng = rng_for(self.spec.seed, ORDERS, chunk)
+        customer = self._pick_customers(rng, store)
+        age = self.end_s - when
         bracket = np.where(age < 3 * DAY, 0, np.where(age < 14 * DAY, 1, 2))
         cum = np.cumsum(STATUS_BY_AGE, axis=1)[bracket]
-        self.order_status = (rng.random(n)[:, None] > cum[:, :-1]).sum(axis=1).astype(np.int8)
+        status = (rng.random(len(store))[:, None] > cum[:, :-1]).sum(axis=1)
+        return store, when, customer, status
 
     def _pick_customers(self, rng: np.random.Generator, store: np.ndarray) -> np.ndarray:
         """Mostly a customer of the order's store; otherwise anyone."""
-        by_store = np.argsort(self.primary, kind="stable")
-        size = np.bincount(self.primary, minlength=len(STORES))
-        first = np.concatenate([[0], np.cumsum(size)[:-1]])
+        by_store, first, size = self.customers_by_store
         n = len(store)
         local = by_store[np.minimum(first[store] + (rng.random(n) * size[store]).astype(np.int64), len(by_store) - 1)]
         anyone = rng.integers(0, self.spec.customers, size=n)
@@ -403,13 +431,13 @@ class Dataset:
 
     def order_docs(self, chunk: int, first: int, stop: int) -> tuple[list[dict], list[dict]]:
         """Orders first..stop and their items, with totals to the cent."""
+        store, when, customer, status = self._order_skeleton(chunk, first, stop)
         rng = rng_for(self.spec.seed, ITEMS, chunk)
         lines = self.order_lines[first:stop].astype(np.int64)
         owner = np.repeat(np.arange(stop - first), lines)
         m = len(owner)
-        store = self.order_store[first:stop].astype(np.int64)
         online = store[owner] == self.online_store
-        product = self._pick_products(rng, _month_index(self.order_time[first:stop])[owner], online)
+        product = self._pick_products(rng, _month_index(when)[owner], online)
         quantity = _weighted(rng, QUANTITY, m) + 1
         discount = np.where(rng.random(m) < DISCOUNT_SHARE, DISCOUNTS[_weighted(rng, DISCOUNT_WEIGHTS, m)], 0)
         value = np.array([s.order_value for s in STORES])[store[owner]]
@@ -420,9 +448,9 @@ class Dataset:
         tax = np.round(subtotal * TAX_RATE).astype(np.int64)
         item_ids = _uuid4_strings(rng, m)
 
-        dates = iso_array(self.order_time[first:stop])
+        dates = iso_array(when)
         order_ids = [f"order_{i + 1:08d}" for i in range(first, stop)]
-        customers = self.order_customer[first:stop].tolist()
+        customers = customer.tolist()
         orders = [
             {
                 "_id": oid,
@@ -449,7 +477,7 @@ class Dataset:
                 _money(subtotal),
                 _money(tax),
                 _money(subtotal + tax),
-                self.order_status[first:stop].tolist(),
+                status.tolist(),
             )
         ]
         products = self.products
