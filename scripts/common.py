@@ -6,6 +6,7 @@ import argparse
 import functools
 import os
 import re
+import resource
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -294,6 +295,16 @@ def iso_array(seconds: np.ndarray) -> list[str]:
     """Vectorised iso() for Unix seconds."""
     text = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
     return [t + "Z" for t in text.tolist()]
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory since it started (exec), in MB."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 # ---------------------------------------------------------------- console

@@ -19,6 +19,7 @@ from common import (
     describe_mongo_error,
     load_config,
     ok,
+    peak_memory_mb,
     say,
     server_info,
     table,
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"encoded {sink.bytes / 1e6:,.1f} MB of BSON")
     ok(
         f"{stats.total:,} documents generated into {where} in {stats.wall_seconds:.1f} s "
-        f"(seed {config.seed}, {config.start.date()} to {config.end.date()})"
+        f"(seed {config.seed}, {config.start.date()} to {config.end.date()}; peak memory {peak_memory_mb():.0f} MB)"
     )
     return 0
 

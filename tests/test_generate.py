@@ -8,13 +8,13 @@ import subprocess
 import sys
 import time
 
-import generate_mongodb_data
 import pytest
 from bson import json_util
-from conftest import SCRIPTS, free_port, run_script
 from pymongo import MongoClient
 
+import generate_mongodb_data
 from common import COLLECTION_NAMES, server_info
+from conftest import SCRIPTS, free_port, run_script
 from local_server import LocalServer
 
 SMALL = ["--customers", "300", "--orders", "1500", "--start-date", "2024-01-01", "--end-date", "2025-01-01"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import free_port, run_script
 from pymongo import MongoClient
 
 import local_server
 from common import KitError
+from conftest import free_port, run_script
 from local_server import LocalServer
 
 

@@ -1,0 +1,104 @@
+"""Measure the generator against the server's own insert ceiling, and peak memory.
+
+Prints generation speed (with BSON encoding, no server), the raw insert_many ceiling of the
+same pre-built documents into a scratch database, the real end-to-end load command, their
+ratio, and the peak memory of the load. Scratch databases are dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from catalog import load_catalog
+from common import KitError, base_parser, cli, connect, load_config, say, server_info, table
+from dataset import Dataset, DatasetSpec
+from loader import EncodeSink, LoadStats, MongoSink, load
+
+SCRATCH_CEILING, SCRATCH_LOAD = "zava_bench_ceiling", "zava_bench_load"
+GENERATOR = Path(__file__).resolve().parent / "generate_mongodb_data.py"
+
+
+def run_load(uri: str, database: str, orders: int, extra: list[str]) -> tuple[float, float]:
+    """Run the real command in a child process; returns (seconds, the peak memory it reports in MB)."""
+    command = [sys.executable, str(GENERATOR), "--yes", "--quiet", "--orders", str(orders), *extra]
+    env = {**os.environ, "MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": database}
+    began = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    if result.returncode:
+        raise KitError(f"the load failed: {result.stderr.strip().splitlines()[-1]}")
+    return seconds, float(re.search(r"peak memory (\d+) MB", result.stderr).group(1))
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000, help="orders to generate (default %(default)s)")
+    parser.add_argument("--scale-orders", type=int, default=0, help="also load this many orders to compare memory")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    config = load_config(args)
+    client = connect(config, quiet=True)
+    info = server_info(client)
+    dataset = Dataset(DatasetSpec(config.customers, args.orders, config.start, config.end, config.seed), load_catalog())
+    expected = dataset.expected_counts()
+    quiet = True
+
+    say("1/3 generating and encoding (no server) ...")
+    generated = load(dataset.batches(), EncodeSink(), expected, quiet, LoadStats())
+
+    say("2/3 raw insert_many of the same pre-built documents into a scratch database ...")
+    prebuilt = list(dataset.batches())
+    client.drop_database(SCRATCH_CEILING)
+    sink = MongoSink(client[SCRATCH_CEILING], config.batch_size)
+    began = time.perf_counter()
+    for name, docs in prebuilt:
+        sink.write(name, docs)
+    ceiling_seconds = time.perf_counter() - began
+    client.drop_database(SCRATCH_CEILING)
+    del prebuilt
+
+    say("3/3 the real command, end to end ...")
+    client.drop_database(SCRATCH_LOAD)
+    seed_flags = [
+        "--seed",
+        str(config.seed),
+        "--customers",
+        str(config.customers),
+        "--start-date",
+        str(config.start.date()),
+        "--end-date",
+        str(config.end.date()),
+    ]
+    load_seconds, peak_mb = run_load(config.mongo_uri, SCRATCH_LOAD, args.orders, seed_flags)
+    client.drop_database(SCRATCH_LOAD)
+    results: dict[str, object] = {
+        "server": info.describe(),
+        "documents": generated.total,
+        "generate_docs_per_s": round(generated.total / generated.wall_seconds),
+        "ceiling_docs_per_s": round(generated.total / ceiling_seconds),
+        "load_docs_per_s": round(generated.total / load_seconds),
+        "load_vs_ceiling": round(load_seconds / ceiling_seconds, 3),
+        "peak_rss_mb": round(peak_mb, 1),
+    }
+    if args.scale_orders:
+        say(f"extra: the real command with {args.scale_orders:,} orders, for memory ...")
+        _, scaled_mb = run_load(config.mongo_uri, SCRATCH_LOAD, args.scale_orders, seed_flags)
+        client.drop_database(SCRATCH_LOAD)
+        results[f"peak_rss_mb_{args.scale_orders}_orders"] = round(scaled_mb, 1)
+        results["peak_rss_growth"] = round(scaled_mb / peak_mb, 3)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print(table(["measure", "value"], [(k, v) for k, v in results.items()]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
