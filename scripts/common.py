@@ -249,6 +249,11 @@ def connect(config: Config, quiet: bool = False) -> MongoClient:
         client.admin.command("ping")
     except PyMongoError as exc:
         raise KitError(describe_mongo_error(exc, config.mongo_uri)) from None
+    except KeyError:  # pymongo's SCRAM handshake against a server without authentication (the local server)
+        raise KitError(
+            f"authentication failed for {mask_uri(config.mongo_uri)}: the server does not support authentication; "
+            "remove the user name and password from the connection string"
+        ) from None
     return client
 
 

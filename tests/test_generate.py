@@ -147,6 +147,17 @@ def test_unreachable_server_fails_fast_with_one_line(env_file):
     assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
 
 
+def test_refused_credentials_fail_with_one_line(mongo_uri, env_file):
+    uri = mongo_uri.replace("mongodb://", "mongodb://intruder:wrong-pass@", 1)
+    result = run_script(
+        "generate_mongodb_data", "--env-file", str(env_file), "--yes", env={"MONGODB_CONNECTION_STRING": uri}
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: authentication failed for mongodb://intruder:****@"), result.stderr
+    assert "wrong-pass" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
 def _start_load(uri: str, db_name: str, env_file, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
