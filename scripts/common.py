@@ -235,8 +235,13 @@ def describe_mongo_error(exc: PyMongoError, uri: str) -> str:
     return f"MongoDB error at {where}: {str(exc).splitlines()[0][:200]}"
 
 
+_connected_uri = "the server"  # named by cli() when a later command fails
+
+
 def connect(config: Config, quiet: bool = False) -> MongoClient:
     """A client that has answered ping; KitError with one clear line otherwise."""
+    global _connected_uri
+    _connected_uri = config.mongo_uri
     if config.uses_local_server and not quiet:
         say(f"Using the local server at {LOCAL_SERVER_URI} (MONGODB_CONNECTION_STRING is not set)")
     try:
@@ -398,7 +403,7 @@ def cli(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None],
             fail("interrupted")
             return EXIT_INTERRUPTED
         except PyMongoError as exc:
-            fail(describe_mongo_error(exc, "the server"))
+            fail(describe_mongo_error(exc, _connected_uri))
             return EXIT_FAILURE
 
     return wrapper
