@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
@@ -13,17 +14,13 @@ import benchmark
 import check_credentials
 import encode_password
 import generate_mongodb_data
-import local_server
 import test_connection as connection_script
 from common import COLLECTIONS, PROJECT_ROOT
 
 ENTRY_POINTS = {
-    "local_server": local_server,
-    "check_credentials": check_credentials,
-    "encode_password": encode_password,
-    "test_connection": connection_script,
-    "generate_mongodb_data": generate_mongodb_data,
-    "benchmark": benchmark,
+    path.stem: importlib.import_module(path.stem)
+    for path in sorted((PROJECT_ROOT / "scripts").glob("*.py"))
+    if '\nif __name__ == "__main__":' in path.read_text()
 }
 
 
@@ -95,8 +92,7 @@ def _help_flags(module, capsys) -> set[str]:
 def test_scripts_reference_documents_every_script_and_flag(capsys):
     reference = (PROJECT_ROOT / "SCRIPTS_REFERENCE.md").read_text()
     sections = dict(re.findall(r"^## (\w+)\.py\n(.*?)(?=^## |\Z)", reference, flags=re.S | re.M))
-    scripts = {p.stem for p in (PROJECT_ROOT / "scripts").glob("*.py") if "\nif __name__ ==" in p.read_text()}
-    assert set(ENTRY_POINTS) == scripts == set(sections)
+    assert len(ENTRY_POINTS) >= 12 and set(ENTRY_POINTS) == set(sections)
     shared = {"--env-file", "--quiet"}
     assert all(flag in reference for flag in shared)
     for name, module in ENTRY_POINTS.items():
@@ -123,3 +119,29 @@ def test_readme_shows_the_two_commands_and_the_collection_definition():
         else:
             fields = " + ".join(f"`{f}`" for f in c.id_fields)
             assert rows[c.name] == f"yes, by {fields}", c.name
+
+
+def test_connector_setup_mapping_is_the_collection_definition():
+    text = (PROJECT_ROOT / "CONNECTOR_SETUP.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| (yes|no) \| (.+?) \|$", text, flags=re.M)
+    assert [name for name, _, _ in rows] == [c.name for c in COLLECTIONS]
+    for (name, synced, mapping), c in zip(rows, COLLECTIONS):
+        assert (synced == "yes") == c.synced, name
+        if c.id_fields == ("_id",):
+            assert mapping == "match `_id`", name
+        elif c.synced:
+            plural = "fields" if len(c.id_fields) > 1 else "field"
+            assert mapping == f"{plural} " + " + ".join(f"`{f}`" for f in c.id_fields), name
+
+
+def test_scripts_reference_lists_every_index():
+    from indexes import INDEXES
+
+    section = (PROJECT_ROOT / "SCRIPTS_REFERENCE.md").read_text().split("## create_indexes.py")[1].split("\n## ")[0]
+    listed = {}
+    for collection, cell in re.findall(r"^\| (\w+) \| (`.+) \|$", section, flags=re.M):
+        listed[collection] = [n for n in re.findall(r"`(\w+)`", cell) if n.startswith(collection)]
+    expected = {}
+    for spec in INDEXES:
+        expected.setdefault(spec.collection, []).append(spec.name)
+    assert listed == expected
