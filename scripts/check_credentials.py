@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote
 
-from common import base_parser, cli, load_config, mask_uri, ok, say, warn
+from common import base_parser, cli, mask_uri, ok, read_settings, say, uri_problem, warn
 
 RESERVED = set(":/?#[]@")
 
@@ -54,6 +54,9 @@ def inspect_uri(uri: str) -> list[Finding]:
                 found.append(Finding(True, f"password present ({len(unquote(password))} characters, hidden)"))
     if path:
         found.append(Finding(True, f"default database in the path: {path} (MONGODB_DATABASE decides where data goes)"))
+    problem = uri_problem(uri)
+    if problem and all(f.ok for f in found):
+        found.append(Finding(False, f"the driver rejects it: {problem}"))
     options = parse_qs(query)
     if srv and "retryWrites" not in options:
         found.append(Finding(True, "retryWrites not set (Atlas defaults to true)"))
@@ -65,12 +68,12 @@ def inspect_uri(uri: str) -> list[Finding]:
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__).parse_args(argv)
-    config = load_config(args)
-    if config.uses_local_server:
+    uri = read_settings(args.env_file).get("MONGODB_CONNECTION_STRING", "").strip()
+    if not uri:
         ok("MONGODB_CONNECTION_STRING is not set: scripts use the local server (python scripts/local_server.py start)")
         return 0
-    say(f"MONGODB_CONNECTION_STRING = {mask_uri(config.mongo_uri)}")
-    findings = inspect_uri(config.mongo_uri)
+    say(f"MONGODB_CONNECTION_STRING = {mask_uri(uri)}")
+    findings = inspect_uri(uri)
     for finding in findings:
         (ok if finding.ok else warn)(finding.message)
     problems = sum(not f.ok for f in findings)

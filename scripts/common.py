@@ -8,6 +8,7 @@ import os
 import re
 import resource
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from dotenv import dotenv_values
-from pymongo import MongoClient
+from pymongo import MongoClient, uri_parser
 from pymongo.errors import (
     AutoReconnect,
     ConfigurationError,
@@ -154,9 +155,28 @@ def _parse_date(raw: str | None, name: str, default: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+def uri_problem(uri: str) -> str | None:
+    """What is wrong with a connection string, without any network lookup; None when it parses."""
+    if not re.match(r"^mongodb(\+srv)?://[^/?#]+", uri):
+        return "must start with mongodb:// or mongodb+srv:// and name a host"
+    srv = uri.startswith("mongodb+srv://")
+    hosts = uri.split("://", 1)[1].rpartition("@")[2].split("/", 1)[0].split("?", 1)[0]
+    if srv and ("," in hosts or re.search(r":\d*$", hosts)):
+        return "mongodb+srv:// takes one host name without a port"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            uri_parser.parse_uri(uri.replace("mongodb+srv://", "mongodb://", 1) if srv else uri)
+    except (PyMongoError, ValueError, UserWarning) as exc:
+        return re.sub(r"\s*Refer to docstring\.?", "", str(exc).splitlines()[0])
+    return None
+
+
 def _check_uri(raw: str, name: str) -> str:
-    if not re.match(r"^mongodb(\+srv)?://[^/?#]+", raw):
-        raise ConfigError(f"{name} must start with mongodb:// or mongodb+srv:// and name a host, got {mask_uri(raw)!r}")
+    problem = uri_problem(raw)
+    if problem:
+        verb = "" if problem.startswith("must") else "is malformed: "
+        raise ConfigError(f"{name} {verb}{problem} ({mask_uri(raw)})")
     return raw
 
 
@@ -188,7 +208,10 @@ def load_config(args: argparse.Namespace) -> Config:
     end = _parse_date(*_setting(args, values, "end_date", "END_DATE"), today)
     start = _parse_date(*_setting(args, values, "start_date", "START_DATE"), _years_before(end.date(), 3))
     if end <= start:
-        _, end_name = _setting(args, values, "end_date", "END_DATE")
+        end_raw, end_name = _setting(args, values, "end_date", "END_DATE")
+        if end_raw is None:
+            _, start_name = _setting(args, values, "start_date", "START_DATE")
+            raise ConfigError(f"{start_name} ({start.date()}) must be before the end date ({end.date()}, today)")
         raise ConfigError(f"{end_name} ({end.date()}) must be after the start date ({start.date()})")
     return Config(
         uri=_check_uri(uri, uri_name) if uri else None,
@@ -254,6 +277,8 @@ def connect(config: Config, quiet: bool = False) -> MongoClient:
         client.admin.command("ping")
     except PyMongoError as exc:
         raise KitError(describe_mongo_error(exc, config.mongo_uri)) from None
+    except ValueError as exc:  # a URI that slipped past uri_problem()
+        raise KitError(f"cannot use the connection string {mask_uri(config.mongo_uri)}: {exc}") from None
     except KeyError:  # pymongo's SCRAM handshake against a server without authentication (the local server)
         raise KitError(
             f"authentication failed for {mask_uri(config.mongo_uri)}: the server does not support authentication; "

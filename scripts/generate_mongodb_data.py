@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from pymongo.errors import PyMongoError
@@ -79,6 +80,13 @@ def verify_counts(sink: MongoSink, expected: dict[str, int]) -> None:
         raise KitError(f"the database does not hold the expected documents after the load: {detail}")
 
 
+def written(stats: LoadStats) -> str:
+    """How many documents reached the target, as far as we know."""
+    if stats.in_flight:
+        return f"{stats.total:,} to {stats.total + stats.in_flight:,}"
+    return f"{stats.total:,}"
+
+
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
@@ -111,9 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["collection", "documents", "seconds", "docs/s"], stats.rows()))
     if isinstance(sink, EncodeSink):
         say(f"encoded {sink.bytes / 1e6:,.1f} MB of BSON")
+    last_day = (config.end - timedelta(days=1)).date()
     ok(
-        f"{stats.total:,} documents generated into {where} in {stats.wall_seconds:.1f} s "
-        f"(seed {config.seed}, {config.start.date()} to {config.end.date()}; peak memory {peak_memory_mb():.0f} MB)"
+        f"{stats.total:,} documents generated into {where} in {stats.wall_seconds:.1f} s (seed {config.seed}, "
+        f"orders dated {config.start.date()} to {last_day}; peak memory {peak_memory_mb():.0f} MB)"
     )
     return 0
 

@@ -80,6 +80,7 @@ class LoadStats:
     documents: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLLECTION_NAMES, 0))
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COLLECTION_NAMES, 0.0))
     wall_seconds: float = 0.0
+    in_flight: int = 0  # documents of the batch being written (some may have landed when it fails)
 
     @property
     def total(self) -> int:
@@ -134,7 +135,9 @@ def load(batches: Iterable[Batch], sink: Sink, expected: dict[str, int], quiet: 
             if name not in bars:
                 bars[name] = progress(expected.get(name), name, quiet)
             began = time.perf_counter()
+            stats.in_flight = len(docs)
             sink.write(name, docs)
+            stats.in_flight = 0
             stats.seconds[name] += time.perf_counter() - began
             stats.documents[name] += len(docs)
             bars[name].update(len(docs))

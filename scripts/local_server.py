@@ -42,16 +42,21 @@ class LocalServer:
     def log_file(self) -> Path:
         return self.root / "server.log"
 
-    def pid(self) -> int | None:
-        """The pid of our running server, or None (a stale pid file is removed)."""
+    def record(self) -> tuple[int, int] | None:
+        """(pid, port) of the server running from these files, or None (a stale pid file is removed)."""
         try:
-            pid = int(self.pid_file.read_text().strip())
+            pid, port = (int(part) for part in self.pid_file.read_text().split())
         except (FileNotFoundError, ValueError):
             return None
         if not _alive(pid):
             self.pid_file.unlink(missing_ok=True)
             return None
-        return pid
+        return pid, port
+
+    def pid(self) -> int | None:
+        """The pid of the server running from these files on this port, or None."""
+        found = self.record()
+        return found[0] if found and found[1] == self.port else None
 
     def answers(self, timeout_ms: int = 500) -> bool:
         client: MongoClient = MongoClient(self.uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
@@ -69,9 +74,11 @@ class LocalServer:
 
     def start(self, timeout: float = 20.0) -> int:
         """Start the server in the background and wait until it answers ping; returns its pid."""
-        running = self.pid()
-        if running:
-            return running
+        found = self.record()
+        if found and found[1] == self.port:
+            return found[0]
+        if found:
+            raise KitError(f"the local server already runs from {self.root} on port {found[1]}; stop it first")
         if self._port_taken():
             raise KitError(f"another program already listens on {self.host}:{self.port}; stop it or choose --port")
         (self.root / "data").mkdir(parents=True, exist_ok=True)
@@ -94,7 +101,7 @@ class LocalServer:
             process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
             )
-        self.pid_file.write_text(f"{process.pid}\n")
+        self.pid_file.write_text(f"{process.pid} {self.port}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -107,10 +114,11 @@ class LocalServer:
         raise KitError(f"the local server did not answer within {timeout:.0f} s; see {self.log_file}")
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Stop our server by its pid; False when it was not running."""
-        pid = self.pid()
-        if pid is None:
+        """Stop the server running from these files (whatever its port); False when none was running."""
+        found = self.record()
+        if found is None:
             return False
+        pid = found[0]
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
             try:
                 os.kill(pid, sig)
@@ -165,10 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "stop":
         ok("local server stopped" if server.stop() else "local server was not running")
     else:
-        pid = server.pid()
-        if pid is None:
-            say(f"local server is not running (files in {server.root})")
+        found = server.record()
+        if found is None or found[1] != server.port:
+            elsewhere = f"; it runs on port {found[1]}" if found else ""
+            say(f"local server is not running on port {server.port} (files in {server.root}){elsewhere}")
             return 1
+        pid = found[0]
         ok(f"local server running at {server.uri} (pid {pid}){'' if server.answers() else ' but not answering ping'}")
     return 0
 

@@ -18,8 +18,13 @@ def test_start_status_stop_and_data_survives_a_restart(tmp_path):
     pid = server.start()
     try:
         assert server.pid() == pid and server.answers()
-        assert (tmp_path / "state" / "server.pid").read_text().strip() == str(pid)
+        assert (tmp_path / "state" / "server.pid").read_text().split() == [str(pid), str(server.port)]
         assert server.start() == pid  # already running: same process
+        other_port = LocalServer(server.root, "127.0.0.1", free_port())
+        assert other_port.pid() is None
+        with pytest.raises(KitError, match=f"already runs from .* on port {server.port}; stop it first"):
+            other_port.start()
+        assert local_server.main(["status", "--data-dir", str(server.root), "--port", str(other_port.port)]) == 1
         with MongoClient(server.uri, serverSelectionTimeoutMS=3000) as client:
             client.kept.things.insert_one({"_id": "one", "n": 1})
         assert server.stop()
