@@ -65,6 +65,19 @@ def test_flags_beat_environment_beats_dotenv(config_from, monkeypatch):
         ("MONGODB_CONNECTION_STRING=http://example.com", {}, "MONGODB_CONNECTION_STRING must start with mongodb://"),
         ("MONGODB_CONNECTION_STRING=mongodb://", {}, "MONGODB_CONNECTION_STRING must start with mongodb://"),
         ("MONGODB_DATABASE=my db", {}, "MONGODB_DATABASE must be letters"),
+        (
+            "MONGODB_CONNECTION_STRING=mongodb://127.0.0.1:99999",
+            {},
+            "MONGODB_CONNECTION_STRING is malformed: Port must",
+        ),
+        ("MONGODB_CONNECTION_STRING=mongodb://[::1", {}, "MONGODB_CONNECTION_STRING is malformed: an IPv6 address"),
+        (
+            "MONGODB_CONNECTION_STRING=mongodb://db/?retryWrite=true",
+            {},
+            "MONGODB_CONNECTION_STRING is malformed: Unknown",
+        ),
+        ("MONGODB_CONNECTION_STRING=mongodb+srv://a.example.net:27017/", {}, "takes one host name without a port"),
+        ("START_DATE=2999-01-01", {}, "START_DATE (2999-01-01) must be before the end date"),
     ],
 )
 def test_bad_values_name_the_setting(config_from, dotenv, flags, message):

@@ -44,6 +44,7 @@ def test_test_connection_reports_server_and_counts(client, db_name, settings, ca
         ("mongodb://bob@host", "no password after the user name"),
         ("mongodb+srv://bob:pw@a.example.net,b.example.net/", "takes one host name without a port"),
         ("postgres://bob:pw@host", "must start with mongodb://"),
+        ("mongodb://bob:pw@127.0.0.1:99999", "the driver rejects it: Port must be an integer"),
     ],
 )
 def test_check_credentials_flags_problems(uri, problem):
