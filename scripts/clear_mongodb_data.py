@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from common import KitError, base_parser, cli, confirm, connect, load_config, ok, say, table
+from common import KitError, base_parser, cli, confirm, connect_from_args, ok, say, table
 from database import empty_collections, existing_counts
 
 
@@ -14,8 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
     parser.add_argument("--yes", action="store_true", help="delete without asking")
     args = parser.parse_args(argv)
-    config = load_config(args)
-    db = connect(config, args.quiet)[config.database]
+    config, client = connect_from_args(args)
+    db = client[config.database]
     counts = existing_counts(db)
     if not any(counts.values()):
         ok(f"nothing to delete: the project's collections on {config.database!r} are empty or absent")

@@ -287,6 +287,12 @@ def connect(config: Config, quiet: bool = False) -> MongoClient:
     return client
 
 
+def connect_from_args(args: argparse.Namespace) -> tuple[Config, MongoClient]:
+    """Validate the settings, then connect: how most scripts begin."""
+    config = load_config(args)
+    return config, connect(config, getattr(args, "quiet", False))
+
+
 @dataclass(frozen=True)
 class ServerInfo:
     """What kind of server answers: the local nx-27017 server or real MongoDB."""

@@ -10,7 +10,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 from pymongo.operations import SearchIndexModel
 
-from common import KitError, ServerInfo, base_parser, cli, connect, load_config, ok, server_info, table, warn
+from common import KitError, ServerInfo, base_parser, cli, connect_from_args, ok, server_info, table, warn
 from indexes import (
     INDEXES,
     VECTOR_COLLECTION,
@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.emit_js:
         sys.stdout.write(mongosh_script())
         return 0
-    config = load_config(args)
-    client = connect(config, args.quiet)
+    config, client = connect_from_args(args)
     db = client[config.database]
     began = time.perf_counter()
     results = create_indexes(db, server_info(client))

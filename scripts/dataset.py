@@ -16,7 +16,7 @@ from faker.providers.person.en_US import Provider as Names
 
 from catalog import MONTHS, Catalog
 from common import Config, iso, iso_array, rng_for
-from embeddings import EmbeddingProvider, LocalHashEmbedder
+from embeddings import EmbeddingProvider, catalog_embedder, product_text
 from reference import ONLINE_ASSORTMENT, STORES, TAX_RATE, year_weight
 
 Batch = tuple[str, list[dict]]
@@ -107,7 +107,7 @@ class Dataset:
     def __init__(self, spec: DatasetSpec, catalog: Catalog, embedder: EmbeddingProvider | None = None) -> None:
         self.spec = spec
         self.catalog = catalog
-        self.embedder = embedder or LocalHashEmbedder()
+        self.embedder = embedder or catalog_embedder(catalog)
         self.start_s = int(spec.start.timestamp())
         self.end_s = int(spec.end.timestamp())
         self.products = catalog.products
@@ -313,15 +313,8 @@ class Dataset:
             for p in self.products
         ]
 
-    def embedding_texts(self) -> list[str]:
-        types, cats = self.catalog.type_by_id, self.catalog.category_by_id
-        return [
-            f"{p.product_name}. {types[p.type_id].type_name}. {cats[p.category_id].category_name}. {p.description}"
-            for p in self.products
-        ]
-
     def embedding_docs(self) -> list[dict]:
-        vectors = np.round(self.embedder.embed(self.embedding_texts()), 6)
+        vectors = np.round(self.embedder.embed([product_text(p, self.catalog) for p in self.products]), 6)
         created = self._catalog_time(30)
         return [
             {

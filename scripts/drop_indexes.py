@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from common import COLLECTION_NAMES, base_parser, cli, confirm, connect, load_config, ok, say, table
+from common import COLLECTION_NAMES, base_parser, cli, confirm, connect_from_args, ok, say, table
 
 
 def droppable(db) -> list[tuple[str, str]]:
@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
     parser.add_argument("--yes", action="store_true", help="drop without asking")
     args = parser.parse_args(argv)
-    config = load_config(args)
-    db = connect(config, args.quiet)[config.database]
+    config, client = connect_from_args(args)
+    db = client[config.database]
     targets = droppable(db)
     if not targets:
         ok(f"no indexes to drop on {config.database!r} (only _id_)")

@@ -7,14 +7,13 @@ import sys
 from pymongo.errors import OperationFailure
 
 from change_streams import LOCAL_NO_PRE_IMAGES, enable_images, failure_guidance, images_enabled, topology_warning
-from common import SYNCED_COLLECTIONS, KitError, base_parser, cli, connect, load_config, ok, server_info, table, warn
+from common import SYNCED_COLLECTIONS, KitError, base_parser, cli, connect_from_args, ok, server_info, table, warn
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__).parse_args(argv)
-    config = load_config(args)
-    client = connect(config, args.quiet)
+    config, client = connect_from_args(args)
     info = server_info(client)
     db = client[config.database]
     problem = topology_warning(client, info)

@@ -27,6 +27,7 @@ from common import (
 )
 from database import empty_collections, existing_counts
 from dataset import Dataset, DatasetSpec
+from embeddings import provider_from_settings
 from loader import EncodeSink, JsonLinesSink, LoadStats, MongoSink, Sink, load
 
 RERUN = "python scripts/generate_mongodb_data.py --yes"
@@ -44,6 +45,7 @@ def parse_args(argv: list[str] | None):
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--dry-run", action="store_true", help="generate and BSON-encode everything, write nothing")
     target.add_argument("--out", type=Path, metavar="DIR", help="write one JSON-lines file per collection, no server")
+    parser.add_argument("--embeddings", metavar="PROVIDER", help="local or azure (EMBEDDING_PROVIDER, default local)")
     parser.add_argument("--yes", action="store_true", help="replace existing data without asking")
     return parser.parse_args(argv)
 
@@ -91,7 +93,11 @@ def written(stats: LoadStats) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = load_config(args)
-    dataset = Dataset(DatasetSpec.from_config(config), load_catalog())
+    catalog = load_catalog()
+    provider = args.embeddings or config.get("EMBEDDING_PROVIDER", "local")
+    dataset = Dataset(
+        DatasetSpec.from_config(config), catalog, provider_from_settings(provider, config.values, catalog)
+    )
     expected = dataset.expected_counts()
     sink: Sink
     if args.dry_run:

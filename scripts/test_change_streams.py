@@ -19,8 +19,7 @@ from common import (
     KitError,
     base_parser,
     cli,
-    connect,
-    load_config,
+    connect_from_args,
     ok,
     say,
     server_info,
@@ -134,8 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
     parser.add_argument("--watch", type=float, metavar="SECONDS", help="stream live events of the synced collections")
     args = parser.parse_args(argv)
-    config = load_config(args)
-    client = connect(config, args.quiet)
+    config, client = connect_from_args(args)
     info = server_info(client)
     db = client[config.database]
     problem = topology_warning(client, info)

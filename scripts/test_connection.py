@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from common import COLLECTIONS, base_parser, cli, connect, load_config, mask_uri, ok, say, server_info, table
+from common import COLLECTIONS, base_parser, cli, connect_from_args, mask_uri, ok, say, server_info, table
 from database import existing_counts
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__).parse_args(argv)
-    config = load_config(args)
-    client = connect(config, args.quiet)
+    config, client = connect_from_args(args)
     info = server_info(client)
     ok(f"connected to {mask_uri(config.mongo_uri)}: {info.describe()}")
     db = client[config.database]

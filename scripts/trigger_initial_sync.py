@@ -25,9 +25,8 @@ from common import (
     base_parser,
     cli,
     confirm,
-    connect,
+    connect_from_args,
     iso,
-    load_config,
     ok,
     progress,
     say,
@@ -142,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run where it stopped")
     parser.add_argument("--yes", action="store_true", help="touch the documents without asking")
     args = parser.parse_args(argv)
-    config = load_config(args)
     names = chosen_collections(args.collections)
-    db = connect(config, args.quiet)[config.database]
+    config, client = connect_from_args(args)
+    db = client[config.database]
     state = SyncState.load(config.database) if args.resume else None
     if args.resume and state is None:
         say("nothing to resume: starting a new run")

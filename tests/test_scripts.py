@@ -105,7 +105,7 @@ def test_env_sample_documents_every_setting_the_code_reads():
     sample = (PROJECT_ROOT / ".env.sample").read_text()
     documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", sample, flags=re.M))
     code = "".join(p.read_text() for p in (PROJECT_ROOT / "scripts").glob("*.py"))
-    read = set(re.findall(r'"((?:MONGODB|NUM|START|END|SEED|BATCH|DITTO|AZURE)[A-Z_]*)"', code))
+    read = set(re.findall(r'"((?:MONGODB|NUM|START|END|SEED|BATCH|DITTO|AZURE|EMBEDDING)[A-Z_]*)"', code))
     assert read and read <= documented, read - documented
 
 

@@ -1,0 +1,146 @@
+"""Product search: vector (Atlas $vectorSearch, or exact cosine with numpy), text ($text) and hybrid (RRF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+
+from catalog import load_catalog
+from common import KitError, ServerInfo
+from embeddings import EmbeddingProvider, LocalHashEmbedder, catalog_embedder
+from embeddings_azure import AzureOpenAIEmbedder
+from indexes import VECTOR_COLLECTION, VECTOR_INDEX_NAME, VECTOR_PATH
+
+RRF_K = 60  # reciprocal rank fusion constant
+PRODUCT_FIELDS = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1, "base_price": 1, "category_id": 1}
+
+
+@dataclass(frozen=True)
+class Hit:
+    product_id: str
+    score: float
+
+
+def query_embedder(db: Database, settings: dict[str, str]) -> EmbeddingProvider:
+    """The provider that made the stored embeddings, so queries land in the same space."""
+    sample = db[VECTOR_COLLECTION].find_one({}, {"embedding_model": 1})
+    if sample is None:
+        raise KitError("product_embeddings is empty: run python scripts/generate_mongodb_data.py first")
+    model = sample.get("embedding_model", "")
+    if model == LocalHashEmbedder.model:
+        return catalog_embedder(load_catalog())
+    if model.startswith("azure-openai/"):
+        return AzureOpenAIEmbedder.from_settings(settings)
+    raise KitError(f"the embeddings were made by {model!r}, which this kit cannot reproduce for queries")
+
+
+def vector_pipeline(vector: list[float], k: int) -> list[dict[str, Any]]:
+    """The Atlas Vector Search stage and the projection of its score."""
+    return [
+        {
+            "$vectorSearch": {
+                "index": VECTOR_INDEX_NAME,
+                "path": VECTOR_PATH,
+                "queryVector": vector,
+                "numCandidates": max(100, 10 * k),
+                "limit": k,
+            }
+        },
+        {"$project": {"_id": 0, "product_id": 1, "score": {"$meta": "vectorSearchScore"}}},
+    ]
+
+
+def has_vector_index(db: Database, info: ServerInfo) -> bool:
+    """Whether $vectorSearch can run here: Atlas Search present and our index queryable."""
+    if info.is_local:
+        return False
+    try:
+        indexes = list(db[VECTOR_COLLECTION].list_search_indexes(VECTOR_INDEX_NAME))
+    except OperationFailure:
+        return False
+    return any(ix.get("queryable") for ix in indexes)
+
+
+def exact_cosine(db: Database, vector: np.ndarray, k: int) -> list[Hit]:
+    """Top-k by cosine similarity over every stored embedding (ties broken by product id)."""
+    rows = list(db[VECTOR_COLLECTION].find({"deleted": {"$ne": True}}, {"_id": 0, "product_id": 1, VECTOR_PATH: 1}))
+    if not rows:
+        return []
+    ids = [r["product_id"] for r in rows]
+    matrix = np.array([r[VECTOR_PATH] for r in rows], dtype=np.float64)
+    norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector)
+    scores = matrix @ vector / np.where(norms == 0, 1.0, norms)
+    order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:k]
+    return [Hit(ids[i], float(scores[i])) for i in order]
+
+
+def vector_search(
+    db: Database, info: ServerInfo, embedder: EmbeddingProvider, query: str, k: int
+) -> tuple[list[Hit], str]:
+    """Vector search and a line saying how it ran."""
+    vector = embedder.embed([query])[0]
+    if has_vector_index(db, info):
+        rows = db[VECTOR_COLLECTION].aggregate(vector_pipeline(vector.tolist(), k))
+        return [Hit(r["product_id"], float(r["score"])) for r in rows], "Atlas $vectorSearch"
+    count = db[VECTOR_COLLECTION].estimated_document_count()
+    return exact_cosine(db, vector, k), f"exact cosine over {count} embeddings with numpy (no Atlas Vector Search here)"
+
+
+def text_pipeline(query: str, k: int) -> list[dict[str, Any]]:
+    """$text search ranked by textScore (as an aggregation: it ranks correctly on both servers)."""
+    return [
+        {"$match": {"$text": {"$search": query}, "deleted": False}},
+        {"$project": {"_id": 0, "product_id": 1, "score": {"$meta": "textScore"}}},
+        {"$sort": {"score": -1, "product_id": 1}},
+        {"$limit": k},
+    ]
+
+
+def text_caveat(info: ServerInfo) -> str | None:
+    """How this server's $text differs from MongoDB's, in one line (None on real MongoDB)."""
+    if info.is_local:
+        return (
+            "text search on the local server matches only products containing every word, without stemming; "
+            "real MongoDB matches any of the words (and plurals)"
+        )
+    return None
+
+
+def text_search(db: Database, query: str, k: int) -> list[Hit]:
+    try:
+        return [Hit(r["product_id"], float(r["score"])) for r in db.products.aggregate(text_pipeline(query, k))]
+    except OperationFailure as exc:
+        if exc.code == 27:  # IndexNotFound
+            raise KitError("text search needs the products_text index: run python scripts/create_indexes.py") from None
+        raise
+
+
+def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:
+    """Reciprocal rank fusion: score = sum of 1 / (RRF_K + rank) over the rankings."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.product_id] = scores.get(hit.product_id, 0.0) + 1 / (RRF_K + rank)
+    ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
+    return [Hit(product_id, score) for product_id, score in ordered]
+
+
+def describe_hits(db: Database, hits: list[Hit]) -> list[dict[str, Any]]:
+    """Each hit with its product's name, SKU, price and category name, in rank order."""
+    products = {
+        p["product_id"]: p
+        for p in db.products.find({"product_id": {"$in": [h.product_id for h in hits]}}, PRODUCT_FIELDS)
+    }
+    categories = {c["_id"]: c["category_name"] for c in db.categories.find({}, {"category_name": 1})}
+    return [
+        {
+            **products.get(h.product_id, {"product_id": h.product_id}),
+            "score": h.score,
+            "category": categories.get(products.get(h.product_id, {}).get("category_id"), ""),
+        }
+        for h in hits
+    ]
