@@ -16,24 +16,30 @@ import time
 from pathlib import Path
 
 from catalog import load_catalog
-from common import KitError, base_parser, cli, connect, load_config, say, server_info, table
+from common import SYNCED_COLLECTIONS, KitError, base_parser, cli, connect, load_config, say, server_info, table
 from dataset import Dataset, DatasetSpec
 from loader import EncodeSink, LoadStats, MongoSink, load
 
 SCRATCH_CEILING, SCRATCH_LOAD = "zava_bench_ceiling", "zava_bench_load"
-GENERATOR = Path(__file__).resolve().parent / "generate_mongodb_data.py"
+SCRIPTS = Path(__file__).resolve().parent
 
 
-def run_load(uri: str, database: str, orders: int, extra: list[str]) -> tuple[float, float]:
-    """Run the real command in a child process; returns (seconds, the peak memory it reports in MB)."""
-    command = [sys.executable, str(GENERATOR), "--yes", "--quiet", "--orders", str(orders), *extra]
+def run_script(name: str, argv: list[str], uri: str, database: str) -> tuple[float, str]:
+    """Run scripts/NAME.py in a child process against `database`; returns (seconds, its stderr)."""
+    command = [sys.executable, str(SCRIPTS / f"{name}.py"), "--quiet", *argv]
     env = {**os.environ, "MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": database}
     began = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - began
     if result.returncode:
-        raise KitError(f"the load failed: {result.stderr.strip().splitlines()[-1]}")
-    return seconds, float(re.search(r"peak memory (\d+) MB", result.stderr).group(1))
+        raise KitError(f"{name} failed: {result.stderr.strip().splitlines()[-1]}")
+    return seconds, result.stderr
+
+
+def run_load(uri: str, database: str, orders: int, extra: list[str]) -> tuple[float, float]:
+    """The real load command; returns (seconds, the peak memory it reports in MB)."""
+    seconds, err = run_script("generate_mongodb_data", ["--yes", "--orders", str(orders), *extra], uri, database)
+    return seconds, float(re.search(r"peak memory (\d+) MB", err).group(1))
 
 
 @cli
@@ -77,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         str(config.end.date()),
     ]
     load_seconds, peak_mb = run_load(config.mongo_uri, SCRATCH_LOAD, args.orders, seed_flags)
+    say("then indexes, the initial-sync trigger and a clear of the loaded data ...")
+    index_seconds, _ = run_script("create_indexes", [], config.mongo_uri, SCRATCH_LOAD)
+    synced = sum(client[SCRATCH_LOAD][name].estimated_document_count() for name in SYNCED_COLLECTIONS)
+    trigger_seconds, _ = run_script("trigger_initial_sync", ["--yes"], config.mongo_uri, SCRATCH_LOAD)
+    clear_seconds, _ = run_script("clear_mongodb_data", ["--yes"], config.mongo_uri, SCRATCH_LOAD)
     client.drop_database(SCRATCH_LOAD)
     results: dict[str, object] = {
         "server": info.describe(),
@@ -86,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         "load_docs_per_s": round(generated.total / load_seconds),
         "load_vs_ceiling": round(load_seconds / ceiling_seconds, 3),
         "peak_rss_mb": round(peak_mb, 1),
+        "index_seconds": round(index_seconds, 2),
+        "trigger_sync_docs_per_s": round(synced / trigger_seconds),
+        "clear_seconds": round(clear_seconds, 2),
     }
     if args.scale_orders:
         say(f"extra: the real command with {args.scale_orders:,} orders, for memory ...")
