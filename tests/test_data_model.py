@@ -1,0 +1,22 @@
+"""docs/DATA_MODEL.md is rendered from the definitions, and its field list matches what is generated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import data_model
+from common import COLLECTIONS, PROJECT_ROOT
+from dataset import DatasetSpec
+
+
+def test_every_generated_field_is_documented_and_nothing_else():
+    fields, _ = data_model.sample(
+        DatasetSpec(300, 2000, datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC), 5)
+    )
+    assert set(data_model.FIELDS) == {c.name for c in COLLECTIONS}
+    for collection, documented in data_model.FIELDS.items():
+        assert set(fields[collection]) == set(documented), collection
+
+
+def test_data_model_doc_is_the_rendered_output():
+    assert (PROJECT_ROOT / "docs" / "DATA_MODEL.md").read_text() == data_model.render()
