@@ -14,11 +14,11 @@ from catalog import MONTHS, load_catalog
 from common import SYNCED_COLLECTIONS
 from dataset import Dataset, DatasetSpec
 from reference import STORES, TAX_RATE
+from report import ID_FORMATS
 
 CATALOG = load_catalog()
 START, END = datetime(2023, 11, 25, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def documents(spec: DatasetSpec) -> dict[str, list[dict]]:
@@ -144,18 +144,9 @@ def test_synced_documents_hold_no_arrays_and_are_not_deleted(small):
 
 
 def test_id_and_timestamp_formats(small):
-    patterns = {
-        "stores": r"store_[a-z]+",
-        "categories": r"cat_[a-z_]+",
-        "product_types": r"type_[a-z_]+",
-        "products": r"prod_[a-z]+_[a-z]+_\d{3}",
-        "product_embeddings": r"prod_[a-z]+_[a-z]+_\d{3}",
-        "customers": r"cust_\d{6}",
-        "orders": r"order_\d{8}",
-        "order_items": UUID4.pattern,
-    }
-    for name, pattern in patterns.items():
+    for name, pattern in ID_FORMATS.items():
         assert all(re.fullmatch(pattern, d["_id"]) for d in small[name]), name
+    assert all(re.fullmatch(r"order_\d{8}", o["_id"]) for o in small["orders"])  # generated history
     start, end = "2023-11-25T00:00:00Z", "2026-11-25T00:00:00Z"
     for name, docs in small.items():
         for doc in docs:
