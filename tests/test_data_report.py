@@ -6,6 +6,7 @@ import pytest
 
 import data_report
 import generate_mongodb_data
+import simulate_activity
 
 SMALL = ["--customers", "300", "--orders", "1500", "--quiet", "--yes"]
 
@@ -31,6 +32,15 @@ def test_fresh_dataset_passes_every_rule(loaded, settings, capsys):
     ):
         assert rule in out
     assert "Garden & Outdoor" in out and "orders at the customer's primary store" in out
+
+
+def test_report_still_passes_after_simulated_activity(loaded, settings, capsys):
+    assert simulate_activity.main([*settings, "--rate", "25", "--duration", "2", "--seed", "3", "--quiet"]) == 0
+    assert loaded.orders.count_documents({"order_id": {"$regex": "^order_[0-9a-f]{32}$"}}) > 5
+    assert data_report.main(settings) == 0
+    out = capsys.readouterr().out
+    live = next(line for line in out.splitlines() if line.startswith("orders (added live)"))
+    assert int(live.split()[3].replace(",", "")) > 5
 
 
 def _first_item(db):

@@ -1,0 +1,390 @@
+"""Live store activity against the loaded dataset: new orders, restocks, status moves, cancellations, shelf moves.
+
+Every write keeps the dataset's invariants, also with several simulators on one database:
+stock is taken with a conditional `$inc` (never below zero), an order's items are written
+before its header (an order that exists is complete), and status changes are conditional on
+the status they replace (an order is shipped, completed or cancelled once). New ids come
+from the OS (uuid4), never from the seeded generator, so they cannot collide.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from pymongo.database import Database
+
+from catalog import MONTHS
+from common import ConfigError, KitError, iso
+from dataset import (
+    DISCOUNT_SHARE,
+    DISCOUNT_WEIGHTS,
+    DISCOUNTS,
+    PRICE_VARIATION,
+    PRIMARY_STORE_SHARE,
+    QUANTITY,
+    STORE_ORDER_WEIGHT,
+)
+from reference import STORES, TAX_RATE, Store
+
+# event kind -> share of events; a kind with nothing to do falls back to a new order
+EVENT_WEIGHTS: dict[str, float] = {"order": 0.50, "status": 0.25, "restock": 0.10, "move": 0.10, "cancel": 0.05}
+IDLE = "idle"  # a new order was due but the store had nothing in stock
+LINES_PER_ORDER = np.array([0.45, 0.30, 0.15, 0.10])  # 1..4 lines
+NEXT_STATUS = {"pending": "shipped", "shipped": "completed"}
+RECENT_ORDERS = 1000  # open (pending or shipped) orders of the chosen stores picked up at start
+RESTOCK_TO = 3  # a restock brings stock to this many times the reorder threshold
+MOVABLE = {"shelf": "ABCDEF", "bin": [f"{n:02d}" for n in range(1, 25)]}  # location fields a move may set
+MAX_BACKLOG_S = 1.0  # when the server falls further behind than this, the schedule forgets the rest
+REPORT_EVERY_S = 0.5
+LIVE = {"deleted": False}
+
+
+def chosen_stores(raw: str | None) -> list[Store]:
+    """The stores named by --stores (comma-separated store ids); all stores when empty."""
+    if not raw:
+        return list(STORES)
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    known = {s.store_id: s for s in STORES}
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ConfigError(f"--stores: unknown store {', '.join(unknown) or repr(raw)}; choose from {', '.join(known)}")
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def new_order_id() -> str:
+    """`order_` + 32 hex digits of an OS uuid4: never one of the generated `order_00000001` ids."""
+    return f"order_{uuid.uuid4().hex}"
+
+
+def _dollars(cents: int) -> float:
+    return round(int(cents) / 100, 2)
+
+
+class Simulator:
+    """Writes one event at a time for the chosen stores; choices come from `rng`, ids from the OS."""
+
+    def __init__(self, db: Database, stores: list[Store], rng: np.random.Generator) -> None:
+        self.db, self.stores, self.rng = db, stores, rng
+        weights = STORE_ORDER_WEIGHT[[STORES.index(s) for s in stores]]
+        self.store_p = weights / weights.sum()
+        self.events: dict[str, Callable[[], bool]] = {
+            "order": self.new_order,
+            "status": self.advance_status,
+            "restock": self.restock,
+            "move": self.move,
+            "cancel": self.cancel,
+        }
+        self.kind_p = np.array([EVENT_WEIGHTS[k] for k in self.events])
+        self._load_catalog()
+        self._load_customers()
+        self._load_stores()
+
+    def _load_catalog(self) -> None:
+        projection = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "category_id": 1, "base_price": 1}
+        self.products = list(self.db.products.find(LIVE, projection).sort("product_id", 1))
+        if not self.products:
+            raise KitError(
+                f"no products in database '{self.db.name}': load the dataset first "
+                "(python scripts/generate_mongodb_data.py)"
+            )
+        self.product_index = {p["product_id"]: i for i, p in enumerate(self.products)}
+        self.price_cents = np.array([round(p["base_price"] * 100) for p in self.products], dtype=np.int64)
+        self.popularity = 1 / np.sqrt(np.maximum(self.price_cents, 1))  # cheaper items sell more often
+        category_ids = sorted({p["category_id"] for p in self.products})
+        self.category = np.array([category_ids.index(p["category_id"]) for p in self.products])
+        multipliers = {c["_id"]: c.get("seasonal_multipliers", {}) for c in self.db.categories.find(LIVE)}
+        self.season = np.array([[float(multipliers.get(c, {}).get(m, 1.0)) for c in category_ids] for m in MONTHS])
+
+    def _load_customers(self) -> None:
+        store_ids = [s.store_id for s in self.stores]
+        projection = {"first_name": 1, "last_name": 1, "primary_store_id": 1}
+        self.local: dict[str, list[tuple[str, str]]] = {s: [] for s in store_ids}
+        rows = self.db.customers.find({"primary_store_id": {"$in": store_ids}, **LIVE}, projection).sort("_id", 1)
+        for r in rows:
+            self.local[r["primary_store_id"]].append((r["_id"], f"{r['first_name']} {r['last_name']}"))
+        self.anyone = [c for s in store_ids for c in self.local[s]]
+        if not self.anyone:  # none of these stores is anyone's primary store: any customer will do
+            rows = self.db.customers.find(LIVE, projection).sort("_id", 1)
+            self.anyone = [(r["_id"], f"{r['first_name']} {r['last_name']}") for r in rows]
+        if not self.anyone:
+            raise KitError(f"no customers in database '{self.db.name}': load the dataset first")
+
+    def _load_stores(self) -> None:
+        """What each store carries, and its recent open orders (oldest first)."""
+        store_ids = [s.store_id for s in self.stores]
+        self.carried: dict[str, list[str]] = {s: [] for s in store_ids}
+        rows = self.db.inventory.find({"store_id": {"$in": store_ids}, **LIVE}, {"store_id": 1, "product_id": 1})
+        for row in rows:
+            self.carried[row["store_id"]].append(row["product_id"])
+        for products in self.carried.values():
+            products.sort()
+        recent = self.db.orders.find(
+            {"store_id": {"$in": store_ids}, "status": {"$in": list(NEXT_STATUS)}, **LIVE}, {"status": 1}
+        ).sort([("order_date", -1), ("_id", -1)])
+        self.open: dict[str, str] = {r["_id"]: r["status"] for r in reversed(list(recent.limit(RECENT_ORDERS)))}
+
+    # ------------------------------------------------------------ choices
+
+    def _store(self) -> Store:
+        return self.stores[self.rng.choice(len(self.stores), p=self.store_p)]
+
+    def _customer(self, store_id: str) -> tuple[str, str]:
+        """Mostly one of the store's own customers, otherwise anyone of the chosen stores."""
+        local = self.local.get(store_id) or self.anyone
+        pool = local if self.rng.random() < PRIMARY_STORE_SHARE else self.anyone
+        return pool[self.rng.integers(len(pool))]
+
+    def _stocked(self, store_id: str) -> np.ndarray:
+        """Indexes of the products the store has in stock now."""
+        rows = self.db.inventory.find({"store_id": store_id, "stock_level": {"$gt": 0}, **LIVE}, {"product_id": 1})
+        found = (self.product_index.get(r["product_id"]) for r in rows)
+        return np.array(sorted(i for i in found if i is not None), dtype=np.int64)
+
+    def step(self) -> str:
+        """One event; returns its kind (a kind with nothing to do becomes a new order, or IDLE)."""
+        kind = list(self.events)[self.rng.choice(len(self.events), p=self.kind_p)]
+        if self.events[kind]():
+            return kind
+        return "order" if kind != "order" and self.new_order() else IDLE
+
+    # ------------------------------------------------------------ events
+
+    def _take_stock(self, store_id: str, product_id: str, wanted: int, stamp: str) -> int:
+        """Take up to `wanted` units with a conditional $inc (never below zero); returns how many were taken."""
+        where = {"store_id": store_id, "product_id": product_id}
+        quantity = wanted
+        while quantity > 0:
+            taken = self.db.inventory.update_one(
+                {**where, "stock_level": {"$gte": quantity}},
+                {"$inc": {"stock_level": -quantity}, "$set": {"last_updated": stamp}},
+            )
+            if taken.matched_count:
+                return quantity
+            row = self.db.inventory.find_one(where, {"stock_level": 1})
+            quantity = min(quantity - 1, int(row["stock_level"]) if row else 0)
+        return 0
+
+    def new_order(self) -> bool:
+        """An order of 1-4 lines at catalog prices; stock first, then the items, then the header."""
+        store = self._store()
+        now = datetime.now(UTC)
+        pool = self._stocked(store.store_id)
+        if not len(pool):
+            return False
+        category, popularity = self.category[pool], self.popularity[pool]
+        in_category = np.bincount(category, weights=popularity, minlength=self.season.shape[1])[category]
+        weights = self.season[now.month - 1][category] * popularity / in_category
+        lines = min(int(self.rng.choice(len(LINES_PER_ORDER), p=LINES_PER_ORDER)) + 1, len(pool))
+        picked = pool[self.rng.choice(len(pool), size=lines, replace=False, p=weights / weights.sum())]
+        wanted = self.rng.choice(len(QUANTITY), size=lines, p=QUANTITY) + 1
+        discounted = self.rng.random(lines) < DISCOUNT_SHARE
+        discount = np.where(discounted, DISCOUNTS[self.rng.choice(len(DISCOUNTS), size=lines, p=DISCOUNT_WEIGHTS)], 0)
+        variation = 1 + self.rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=lines)
+        unit = np.round(self.price_cents[picked] * store.order_value * variation).astype(np.int64)
+        customer_id, customer_name = self._customer(store.store_id)
+
+        stamp = iso(now)
+        products = [self.products[p] for p in picked.tolist()]
+        taken = [self._take_stock(store.store_id, p["product_id"], int(q), stamp) for p, q in zip(products, wanted)]
+        kept = [k for k, q in enumerate(taken) if q]
+        if not kept:
+            return False
+        order_id = new_order_id()
+        line_cents = {k: round(int(unit[k]) * taken[k] * (100 - int(discount[k])) / 100) for k in kept}
+        items = [
+            {
+                "_id": str(uuid.uuid4()),
+                "order_id": order_id,
+                "store_id": store.store_id,
+                "order_date": stamp,
+                "product_id": products[k]["product_id"],
+                "sku": products[k]["sku"],
+                "product_name": products[k]["product_name"],
+                "quantity": taken[k],
+                "unit_price": _dollars(unit[k]),
+                "discount_percent": int(discount[k]),
+                "line_total": _dollars(line_cents[k]),
+                "deleted": False,
+            }
+            for k in kept
+        ]
+        subtotal = sum(line_cents.values())
+        tax = round(subtotal * TAX_RATE)
+        self.db.order_items.insert_many(items)
+        self.db.orders.insert_one(
+            {
+                "_id": order_id,
+                "order_id": order_id,
+                "customer_id": customer_id,
+                "store_id": store.store_id,
+                "order_date": stamp,
+                "customer_name": customer_name,
+                "store_name": store.name,
+                "item_count": len(items),
+                "subtotal": _dollars(subtotal),
+                "tax": _dollars(tax),
+                "total": _dollars(subtotal + tax),
+                "status": "pending",
+                "updated_at": stamp,
+                "deleted": False,
+            }
+        )
+        self.open[order_id] = "pending"
+        return True
+
+    def _set_status(self, order_id: str, current: str, status: str) -> bool:
+        """Move an order on only when it still has `current` status (so it happens once)."""
+        moved = self.db.orders.update_one(
+            {"_id": order_id, "status": current}, {"$set": {"status": status, "updated_at": iso(datetime.now(UTC))}}
+        )
+        return moved.matched_count == 1
+
+    def advance_status(self) -> bool:
+        """A recent open order moves on: pending -> shipped -> completed."""
+        if not self.open:
+            return False
+        order_id = list(self.open)[self.rng.integers(len(self.open))]
+        current = self.open.pop(order_id)
+        moved = self._set_status(order_id, current, NEXT_STATUS[current])
+        if moved and NEXT_STATUS[current] in NEXT_STATUS:
+            self.open[order_id] = NEXT_STATUS[current]
+        return moved
+
+    def cancel(self) -> bool:
+        """A pending order is cancelled (once), then each item's quantity goes back on the shelf."""
+        pending = [o for o, s in self.open.items() if s == "pending"]
+        if not pending:
+            return False
+        order_id = pending[self.rng.integers(len(pending))]
+        del self.open[order_id]
+        if not self._set_status(order_id, "pending", "cancelled"):
+            return False
+        stamp = iso(datetime.now(UTC))
+        items = self.db.order_items.find(
+            {"order_id": order_id, **LIVE}, {"store_id": 1, "product_id": 1, "quantity": 1}
+        )
+        for item in items:
+            self.db.inventory.update_one(
+                {"store_id": item["store_id"], "product_id": item["product_id"]},
+                {"$inc": {"stock_level": int(item["quantity"])}, "$set": {"last_updated": stamp}},
+            )
+        return True
+
+    def restock(self) -> bool:
+        """A delivery for one product at or below its reorder threshold: stock rises to ~3x the threshold."""
+        low = self.db.inventory.find(
+            {
+                "store_id": {"$in": [s.store_id for s in self.stores]},
+                **LIVE,
+                "$expr": {"$lte": ["$stock_level", "$reorder_threshold"]},
+            },
+            {"_id": 0, "store_id": 1, "product_id": 1, "stock_level": 1, "reorder_threshold": 1},
+        )
+        rows = sorted(low, key=lambda r: (r["store_id"], r["product_id"]))
+        if not rows:
+            return False
+        row = rows[self.rng.integers(len(rows))]
+        threshold = int(row["reorder_threshold"])
+        delivered = self.db.inventory.update_one(
+            {"store_id": row["store_id"], "product_id": row["product_id"], "stock_level": {"$lte": threshold}},
+            {
+                "$inc": {"stock_level": RESTOCK_TO * threshold - int(row["stock_level"])},
+                "$set": {"last_updated": iso(datetime.now(UTC))},
+            },
+        )
+        return delivered.matched_count == 1
+
+    def move(self) -> bool:
+        """A product moves on the shelf: one location field ($set of location.shelf or location.bin)."""
+        store = self._store()
+        carried = self.carried[store.store_id]
+        if not carried:
+            return False
+        product_id = carried[self.rng.integers(len(carried))]
+        name = list(MOVABLE)[self.rng.integers(len(MOVABLE))]
+        value = MOVABLE[name][self.rng.integers(len(MOVABLE[name]))]
+        moved = self.db.inventory.update_one(
+            {"store_id": store.store_id, "product_id": product_id},
+            {"$set": {f"location.{name}": value, "last_updated": iso(datetime.now(UTC))}},
+        )
+        return moved.matched_count == 1
+
+
+# ---------------------------------------------------------------- pacing
+
+
+@dataclass
+class Tally:
+    """Events per kind and the seconds they took."""
+
+    counts: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def rows(self) -> list[tuple[str, int]]:
+        kinds = list(EVENT_WEIGHTS) + ([IDLE] if self.counts[IDLE] else [])
+        return [(k, self.counts[k]) for k in kinds]
+
+    def line(self) -> str:
+        return f"{self.rate:5.1f} events/s  " + "  ".join(f"{k} {n:,}" for k, n in self.rows())
+
+
+def run(
+    step: Callable[[], str],
+    rate: float,
+    duration: float,
+    stopping: Callable[[], bool],
+    report: Callable[[Tally], None] | None = None,
+) -> Tally:
+    """Call step() `rate` times a second on a monotonic schedule for `duration` s (0: until stopping())."""
+    tally = Tally()
+    start = due = last_report = time.monotonic()
+    end = start + duration if duration else float("inf")
+    while not stopping():
+        now = time.monotonic()
+        if now >= end:
+            break
+        if now < due:
+            time.sleep(min(due - now, end - now, 0.1))
+            continue
+        tally.counts[step()] += 1
+        now = time.monotonic()
+        due = max(due + 1 / rate, now - MAX_BACKLOG_S)
+        if report and now - last_report >= REPORT_EVERY_S:
+            tally.seconds, last_report = now - start, now
+            report(tally)
+    tally.seconds = time.monotonic() - start
+    return tally
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[Callable[[], bool]]:
+    """Ctrl-C (SIGINT) or SIGTERM asks to stop after the current event; a second one stops at once."""
+    requested: list[int] = []
+
+    def handler(signum: int, _frame: object) -> None:
+        if requested:
+            raise KeyboardInterrupt
+        requested.append(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield lambda: bool(requested)
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
