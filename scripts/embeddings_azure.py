@@ -11,31 +11,9 @@ import numpy as np
 import requests
 
 from common import ConfigError, KitError
+from http_retry import Service, post_with_retries
 
 DEFAULT_API_VERSION = "2024-10-21"
-FIRST_DELAY = 0.5  # seconds before the first retry; doubles after each
-MAX_DELAY = 20.0  # cap on the computed backoff
-MAX_RETRY_AFTER = 60.0  # cap on a server's Retry-After, so a bad header cannot hang a run
-
-
-def backoff(retry: int, retry_after: str | None = None) -> float:
-    """Seconds to wait before retry number `retry` (0-based): a numeric Retry-After wins."""
-    if retry_after:
-        try:
-            return min(max(float(retry_after), 0.0), MAX_RETRY_AFTER)
-        except ValueError:
-            pass  # an HTTP date: fall back to our own schedule
-    return min(FIRST_DELAY * 2**retry, MAX_DELAY)
-
-
-def _error_message(response: requests.Response) -> str:
-    """The service's error.message (or the body), on one line of at most 200 characters."""
-    try:
-        body = response.json()
-        message = body["error"]["message"] if isinstance(body, dict) else str(body)
-    except (ValueError, KeyError, TypeError):
-        message = response.text or response.reason or "no details"
-    return " ".join(str(message).split())[:200]
 
 
 class AzureOpenAIEmbedder:
@@ -130,48 +108,24 @@ class AzureOpenAIEmbedder:
 
     def _post(self, body: dict[str, object]) -> requests.Response:
         """POST with retries on 429, 5xx and network failures; KitError on anything else."""
-        attempts = self.max_retries + 1
-        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
-            try:
-                response = self.session.post(
-                    self.url,
-                    params={"api-version": self.api_version},
-                    headers={"api-key": self._api_key},
-                    json=body,
-                    timeout=self.timeout,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if last:
-                    what = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                    raise self._fail(
-                        f"cannot reach Azure OpenAI at {self.host} after {tries} ({what}): "
-                        "check AZURE_OPENAI_ENDPOINT and the network"
-                    ) from None
-                self.sleep(backoff(attempt))
-                continue
-            except requests.RequestException as exc:
-                raise self._fail(f"cannot call Azure OpenAI at {self.host}: {type(exc).__name__}") from None
-            status = response.status_code
-            if status < 400:
-                return response
-            if status in (401, 403):
-                raise self._fail(f"Azure OpenAI refused the key (HTTP {status}): check AZURE_OPENAI_API_KEY")
-            if status == 404:
-                raise self._fail(
-                    f"Azure OpenAI has no deployment {self.deployment!r} at {self.host} (HTTP 404): "
-                    "check AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_ENDPOINT"
-                )
-            if status == 429 or status >= 500:
-                if last:
-                    raise self._fail(
-                        f"Azure OpenAI kept failing (HTTP {status}) after {tries}: {_error_message(response)}"
-                    )
-                self.sleep(backoff(attempt, response.headers.get("Retry-After")))
-                continue
-            raise self._fail(f"Azure OpenAI rejected the request (HTTP {status}): {_error_message(response)}")
-        raise AssertionError("unreachable")
+        not_found = (
+            f"Azure OpenAI has no deployment {self.deployment!r} at {self.host} (HTTP 404): "
+            "check AZURE_OPENAI_DEPLOYMENT and AZURE_OPENAI_ENDPOINT"
+        )
+        service = Service("Azure OpenAI", self.host, "AZURE_OPENAI_API_KEY", not_found, "AZURE_OPENAI_ENDPOINT")
+        return post_with_retries(
+            self.session,
+            service,
+            self._fail,
+            retries=self.max_retries,
+            sleep=self.sleep,
+            what="the request",
+            url=self.url,
+            params={"api-version": self.api_version},
+            headers={"api-key": self._api_key},
+            json=body,
+            timeout=self.timeout,
+        )
 
     def _parse(self, response: requests.Response, expected: int) -> np.ndarray:
         """The batch's vectors ordered by index, checked for count and length."""

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 import requests
 
-import embeddings_azure
 from common import ConfigError, KitError
-from embeddings_azure import AzureOpenAIEmbedder, backoff
+from embeddings_azure import AzureOpenAIEmbedder
+from http_retry import MAX_RETRY_AFTER, backoff
 
 KEY = "sk-test-5f3c9a1e-do-not-leak"
 DEPLOYMENT = "text-embed-3-small"
@@ -236,7 +236,7 @@ def test_backoff_schedule_is_capped() -> None:
     assert [backoff(n) for n in range(8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 20.0, 20.0]
     assert backoff(0, "7") == 7.0
     assert backoff(5, "0") == 0.0
-    assert backoff(0, "3600") == embeddings_azure.MAX_RETRY_AFTER
+    assert backoff(0, "3600") == MAX_RETRY_AFTER
 
 
 def test_gives_up_after_max_retries(stub: Stub, delays: list[float]) -> None:

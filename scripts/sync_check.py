@@ -1,0 +1,180 @@
+"""Compare MongoDB with Ditto: live-document counts, and a fixed sample of documents compared field by field."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import Decimal128, ObjectId
+from pymongo.database import Database
+
+from common import Collection, KitError
+from connector import ditto_id, synced
+from ditto_api import DittoClient
+from trigger_initial_sync import page_key
+
+LIVE = {"deleted": False}  # soft-deleted documents are left out on both sides
+COUNT_DQL = "SELECT COUNT(*) AS n FROM {collection} WHERE deleted = false"
+FETCH_DQL = "SELECT * FROM {collection} WHERE _id = :id"
+
+
+@dataclass
+class CollectionCheck:
+    """What one collection looks like on both sides."""
+
+    name: str
+    mongo_count: int
+    ditto_count: int
+    sampled: int = 0
+    missing: list[str] = field(default_factory=list)
+    differing: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def matching(self) -> int:
+        return self.sampled - len(self.missing) - len(self.differing)
+
+    @property
+    def in_sync(self) -> bool:
+        return self.mongo_count == self.ditto_count and not self.missing and not self.differing
+
+    def row(self) -> tuple[object, ...]:
+        status = "in sync" if self.in_sync else "NOT IN SYNC"
+        return (self.name, self.mongo_count, self.ditto_count, self.sampled, self.matching,
+                len(self.missing), len(self.differing), status)  # fmt: skip
+
+    def summary(self) -> str:
+        """What is wrong, in a few words (empty when in sync)."""
+        parts = []
+        if self.mongo_count != self.ditto_count:
+            parts.append(f"{self.mongo_count:,} in MongoDB, {self.ditto_count:,} in Ditto")
+        if self.missing:
+            parts.append(f"{len(self.missing)} missing")
+        if self.differing:
+            parts.append(f"{len(self.differing)} differing")
+        return f"{self.name} ({', '.join(parts)})" if parts else ""
+
+
+HEADERS = ("collection", "mongo", "ditto", "sampled", "matching", "missing", "differing", "status")
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value on one short line: strings bare, everything else as compact JSON."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def expected_value(value: Any) -> Any:
+    """The value the connector writes to Ditto for a MongoDB value (JSON mode); dates stay datetimes."""
+    if isinstance(value, dict):
+        return {k: expected_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expected_value(v) for v in value]
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, Decimal128):
+        return float(value.to_decimal())
+    return value
+
+
+def _same_instant(moment: datetime, other: Any) -> bool:
+    """A BSON date against Ditto's ISO string or epoch milliseconds."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if isinstance(other, str):
+        try:
+            parsed = datetime.fromisoformat(other)
+        except ValueError:
+            return False
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) == moment
+    return isinstance(other, (int, float)) and not isinstance(other, bool) and other == moment.timestamp() * 1000
+
+
+def _same_scalar(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return expected == actual or math.isclose(expected, actual, rel_tol=1e-12)
+    if isinstance(expected, datetime):
+        return _same_instant(expected, actual)
+    return type(expected) is type(actual) and expected == actual
+
+
+def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Field paths where Ditto's value differs from the expected one (numbers numerically, maps recursively)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        found = []
+        for key in sorted(set(expected) | set(actual), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in actual:
+                found.append(f"{where}: missing in Ditto (MongoDB {show(expected[key])})")
+            elif key not in expected:
+                found.append(f"{where}: only in Ditto ({show(actual[key])})")
+            else:
+                found += differences(expected[key], actual[key], where)
+        return found
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in differences(e, a, f"{path}[{i}]")]
+    if isinstance(expected, (dict, list)) or not _same_scalar(expected, actual):
+        return [f"{path}: MongoDB {show(expected)}, Ditto {show(actual)}"]
+    return []
+
+
+def compare(collection: Collection, mongo_doc: dict[str, Any], ditto_doc: dict[str, Any]) -> list[str]:
+    """Differences between a MongoDB document and its Ditto copy, _id by the connector's mapping."""
+    wanted = {k: expected_value(v) for k, v in mongo_doc.items()} | {"_id": ditto_id(collection, mongo_doc)}
+    return differences(wanted, ditto_doc)
+
+
+def sample(db: Database, name: str, size: int, total: int) -> list[dict[str, Any]]:
+    """`size` live documents spread evenly over the collection in key order: the same ones on every run."""
+    order = [(k, 1) for k in page_key(name)]
+    if size <= 0 or total <= 0:
+        return []
+    if total <= size:
+        return list(db[name].find(LIVE).sort(order))
+    return [doc for i in range(size) for doc in db[name].find(LIVE).sort(order).skip(i * total // size).limit(1)]
+
+
+def ditto_count(ditto: DittoClient, name: str) -> int:
+    items = ditto.execute(COUNT_DQL.format(collection=name))
+    if not items:
+        return 0
+    value = items[0].get("n") if isinstance(items[0], dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise KitError(f"Ditto sent no count for {name}: {show(items, 120)}")
+    return int(value)
+
+
+def check_collection(db: Database, ditto: DittoClient, collection: Collection, size: int) -> CollectionCheck:
+    """Counts on both sides, then each sampled document fetched from Ditto by its mapped _id and compared."""
+    mongo_count = db[collection.name].count_documents(LIVE)
+    check = CollectionCheck(collection.name, mongo_count, ditto_count(ditto, collection.name))
+    for doc in sample(db, collection.name, size, mongo_count):
+        wanted = ditto_id(collection, doc)
+        found = ditto.execute(FETCH_DQL.format(collection=collection.name), {"id": wanted})
+        check.sampled += 1
+        if not found:
+            check.missing.append(show(wanted, 200))
+        elif problems := compare(collection, doc, found[0]):
+            check.differing[show(wanted, 200)] = problems
+    return check
+
+
+def check_all(db: Database, ditto: DittoClient, size: int) -> list[CollectionCheck]:
+    return [check_collection(db, ditto, c, size) for c in synced()]
+
+
+def details(checks: list[CollectionCheck], limit: int = 10) -> list[str]:
+    """One line per missing or differing document (at most `limit` per collection and kind)."""
+    lines = []
+    for check in checks:
+        lines += [f"{check.name} {doc_id}: missing in Ditto" for doc_id in check.missing[:limit]]
+        for doc_id, problems in list(check.differing.items())[:limit]:
+            more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+            lines.append(f"{check.name} {doc_id}: {'; '.join(problems[:3])}{more}")
+        hidden = max(len(check.missing) - limit, 0) + max(len(check.differing) - limit, 0)
+        if hidden:
+            lines.append(f"{check.name}: {hidden} more not shown")
+    return lines

@@ -1,0 +1,74 @@
+"""Check that Ditto holds what MongoDB holds: counts per synced collection and a sample compared field by field.
+
+Reads Ditto over its HTTP API (DITTO_APP_ID, DITTO_API_KEY, DITTO_CLOUD_ENDPOINT) and MongoDB as every script does.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from common import (
+    ConfigError,
+    KitError,
+    base_parser,
+    cli,
+    connect,
+    load_config,
+    ok,
+    say,
+    server_info,
+    table,
+    warn,
+)
+from ditto_api import DittoClient
+from http_retry import backoff
+from sync_check import HEADERS, check_all, details
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--sample", type=int, default=20, metavar="N", help="documents compared per collection (20)")
+    parser.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="recheck until in sync, up to SECONDS")
+    args = parser.parse_args(argv)
+    if args.sample < 0:
+        raise ConfigError(f"--sample must be at least 0, got {args.sample}")
+    if args.wait < 0:
+        raise ConfigError(f"--wait must be at least 0, got {args.wait:g}")
+    config = load_config(args)
+    ditto = DittoClient.from_settings(config.values)
+    client = connect(config, args.quiet)
+    if server_info(client).is_local and not args.quiet:
+        say("MongoDB is the local server: the Ditto connector cannot sync from it (no change-stream pre-images).")
+    if not args.quiet:
+        say(f"Comparing database {config.database!r} with Ditto app {ditto.app_id} at {ditto.host}")
+    db = client[config.database]
+    deadline = time.monotonic() + args.wait
+    rounds = 0
+    while True:
+        checks = check_all(db, ditto, args.sample)
+        behind = [c.summary() for c in checks if not c.in_sync]
+        left = deadline - time.monotonic()
+        if not behind or left <= 0:
+            break
+        delay = min(backoff(rounds), left)
+        if not args.quiet:
+            say(f"not in sync yet: {'; '.join(behind)}; checking again in {delay:.1f} s")
+        time.sleep(delay)
+        rounds += 1
+    print(table(HEADERS, [c.row() for c in checks]))
+    for line in details(checks):
+        warn(line)
+    if behind:
+        waited = f" after waiting {args.wait:g} s" if args.wait else ""
+        raise KitError(f"MongoDB and Ditto are not in sync{waited}: {'; '.join(behind)}")
+    ok(
+        f"MongoDB and Ditto are in sync: {len(checks)} collections, "
+        f"{sum(c.mongo_count for c in checks):,} documents, {sum(c.sampled for c in checks):,} compared field by field"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

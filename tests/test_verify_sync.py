@@ -1,0 +1,400 @@
+"""verify_sync.py against the real test server and a local threaded stub of the Ditto HTTP API."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from pymongo import MongoClient
+
+import generate_mongodb_data
+import verify_sync
+from common import COLLECTIONS, ConfigError, KitError
+from conftest import free_port, run_script
+from ditto_api import DittoClient, cloud_endpoint
+from sync_check import differences
+
+KEY = "dtto-api-key-7f3a9c21-do-not-leak"
+APP_ID = "2b9a5c1e-0f4d-4c7a-9e1b-5d6f7a8b9c0d"
+COUNT = re.compile(r"SELECT COUNT\(\*\) AS n FROM (\w+) WHERE deleted = false")
+BY_ID = re.compile(r"SELECT \* FROM (\w+) WHERE _id = :id")
+SYNCED = [c for c in COLLECTIONS if c.synced]
+
+
+def key_of(doc_id: object) -> str:
+    return json.dumps(doc_id, sort_keys=True)
+
+
+def as_ditto(collection, doc: dict) -> dict:
+    """The document as the connector writes it: JSON values, _id from the collection's ID fields."""
+    fields = collection.id_fields
+    if fields == ("_id",):
+        ditto_id = doc["_id"]
+    elif len(fields) == 1:
+        ditto_id = doc[fields[0]]
+    else:
+        ditto_id = {f: doc[f] for f in fields}
+    return json.loads(json.dumps({**doc, "_id": ditto_id}))
+
+
+class DittoStub:
+    """Holds Ditto's copy of the data and answers the DQL forms verify_sync sends."""
+
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        self.server = server
+        self.docs: dict[str, dict[str, dict]] = {}
+        self.hidden: dict[tuple[str, str], float] = {}  # (collection, key) -> when it shows up again
+        self.failures: deque[tuple[int, dict[str, str]]] = deque()
+        self.statements: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def load(self, db) -> None:
+        for c in SYNCED:
+            self.docs[c.name] = {key_of(d["_id"]): d for d in (as_ditto(c, doc) for doc in db[c.name].find())}
+
+    def drop(self, collection: str, doc_id: object, seconds: float = math.inf) -> None:
+        """Hide a document (from counts and fetches) for a while: the connector has not caught up yet."""
+        self.hidden[(collection, key_of(doc_id))] = time.monotonic() + seconds
+
+    def alter(self, collection: str, doc_id: object, path: str, value: object) -> None:
+        target = self.docs[collection][key_of(doc_id)]
+        *parents, last = path.split(".")
+        for name in parents:
+            target = target[name]
+        target[last] = value
+
+    def fail(self, status: int, times: int, headers: dict[str, str] | None = None) -> None:
+        self.failures.extend([(status, headers or {})] * times)
+
+    def visible(self, collection: str, keys: list[str] | None = None) -> list[dict]:
+        now = time.monotonic()
+        docs = self.docs.get(collection, {})
+        keys = list(docs) if keys is None else [k for k in keys if k in docs]
+        return [docs[k] for k in keys if self.hidden.get((collection, k), 0) <= now]
+
+    def answer(self, auth: str, body: dict) -> tuple[int, dict, dict[str, str]]:
+        with self.lock:
+            failure = self.failures.popleft() if self.failures else None
+        if failure:
+            status, headers = failure
+            return status, {"error": {"description": f"scripted {status} for {auth}"}}, headers
+        if auth != f"Bearer {KEY}":
+            return 401, {"error": {"description": f"invalid API key {auth}"}}, {}
+        statement, args = body.get("statement", ""), body.get("args", {})
+        self.statements.append((statement, args))
+        if match := COUNT.fullmatch(statement):
+            items = [{"n": sum(1 for d in self.visible(match[1]) if d.get("deleted") is False)}]
+        elif match := BY_ID.fullmatch(statement):
+            items = self.visible(match[1], [key_of(args["id"])])
+        else:
+            return 400, {"error": {"description": f"unsupported statement {statement}"}}, {}
+        return 200, {"queryType": "select", "items": items, "mutatedDocumentIds": [], "warnings": []}, {}
+
+
+def make_handler(stub: DittoStub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path != "/api/v4/store/execute":
+                status, body, headers = 404, {"error": {"description": "no such route"}}, {}
+            else:
+                status, body, headers = stub.answer(self.headers.get("Authorization", ""), json.loads(raw or b"{}"))
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def stub() -> Iterator[DittoStub]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.daemon_threads = True
+    fake = DittoStub(server)
+    server.RequestHandlerClass = make_handler(fake)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def ditto_env(monkeypatch: pytest.MonkeyPatch, stub: DittoStub, settings: list[str]) -> list[str]:
+    """The test database, and Ditto settings pointing at the stub; returns the argv prefix."""
+    monkeypatch.setenv("DITTO_APP_ID", APP_ID)
+    monkeypatch.setenv("DITTO_API_KEY", KEY)
+    monkeypatch.setenv("DITTO_CLOUD_ENDPOINT", stub.endpoint)
+    return settings
+
+
+@pytest.fixture
+def loaded(ditto_env: list[str], stub: DittoStub, client: MongoClient, db_name: str, capsys) -> list[str]:
+    """A small dataset in MongoDB, copied into the stub as the connector would."""
+    assert generate_mongodb_data.main([*ditto_env, "--customers", "300", "--orders", "2000", "--quiet", "--yes"]) == 0
+    stub.load(client[db_name])
+    capsys.readouterr()
+    return ditto_env
+
+
+def run(argv: list[str], capsys) -> tuple[int, dict[str, list[str]], str, str]:
+    """main(argv), its table rows by collection, stdout and stderr; the key is never in either."""
+    code = verify_sync.main(argv)
+    out, err = capsys.readouterr()
+    assert KEY not in out + err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:] if line.strip()}
+    return code, rows, out, err
+
+
+def counts(value: str) -> int:
+    return int(value.replace(",", ""))
+
+
+# ---------------------------------------------------------------- in sync, and what is compared
+
+
+def test_in_sync_exits_0_with_the_table(loaded, stub, client, db_name, capsys) -> None:
+    code, rows, out, err = run(loaded, capsys)
+    assert code == 0, err
+    assert out.splitlines()[0].split() == list(verify_sync.HEADERS)
+    assert list(rows) == [c.name for c in SYNCED] and "product_embeddings" not in out
+    db = client[db_name]
+    for c in SYNCED:
+        mongo, ditto, sampled, matching, missing, differing, *status = rows[c.name]
+        total = db[c.name].count_documents({})
+        assert counts(mongo) == counts(ditto) == total, c.name
+        assert counts(sampled) == counts(matching) == min(20, total), c.name
+        assert (missing, differing, " ".join(status)) == ("0", "0", "in sync"), c.name
+    assert "MongoDB and Ditto are in sync: 8 collections" in err
+    assert not [s for s, _ in stub.statements if not (COUNT.fullmatch(s) or BY_ID.fullmatch(s))]
+
+
+def test_sample_is_deterministic_spread_and_uses_the_mapped_ids(loaded, stub, capsys) -> None:
+    assert run([*loaded, "--sample", "5"], capsys)[0] == 0
+    first = [a["id"] for s, a in stub.statements if BY_ID.fullmatch(s)]
+    stub.statements.clear()
+    assert run([*loaded, "--sample", "5"], capsys)[0] == 0
+    assert [a["id"] for s, a in stub.statements if BY_ID.fullmatch(s)] == first
+    fetched = {}
+    for statement, args in stub.statements:
+        if match := BY_ID.fullmatch(statement):
+            fetched.setdefault(match[1], []).append(args["id"])
+    assert fetched["orders"] == ["order_00000001", "order_00000401", "order_00000801", "order_00001201",
+                                 "order_00001601"]  # fmt: skip
+    assert fetched["stores"][0] == "store_bellevue" and len(fetched["stores"]) == 5
+    assert all(set(i) == {"store_id", "product_id"} for i in fetched["inventory"])
+    assert len({i["store_id"] for i in fetched["inventory"]}) > 1
+
+
+def test_sample_zero_compares_counts_only(loaded, stub, capsys) -> None:
+    code, rows, _, _ = run([*loaded, "--sample", "0"], capsys)
+    assert code == 0 and all(r[2] == "0" for r in rows.values())
+    assert not [s for s, _ in stub.statements if BY_ID.fullmatch(s)]
+
+
+# ---------------------------------------------------------------- out of sync
+
+
+def test_missing_and_differing_documents_are_reported_by_id(loaded, stub, capsys) -> None:
+    stub.drop("orders", "order_00000001")
+    inventory_id = {"store_id": "store_bellevue", "product_id": "prod_elc_cord_001"}
+    stub.alter("inventory", inventory_id, "location.aisle", "Z99")
+    stub.alter("customers", "cust_000001", "phone", None)
+    code, rows, _, err = run(loaded, capsys)
+    assert code == 1
+    assert rows["orders"][4:7] == ["1", "0", "NOT"] and counts(rows["orders"][0]) == counts(rows["orders"][1]) + 1
+    assert rows["inventory"][4:6] == ["0", "1"] and rows["inventory"][0] == rows["inventory"][1]
+    assert rows["customers"][4:6] == ["0", "1"]
+    assert rows["stores"][-2:] == ["in", "sync"]
+    assert "orders order_00000001: missing in Ditto" in err
+    line = next(x for x in err.splitlines() if "inventory {" in x)
+    assert '"store_id":"store_bellevue"' in line and "location.aisle: MongoDB" in line and "Ditto Z99" in line
+    assert re.search(r"customers cust_000001: phone: MongoDB \(\d{3}\) \d{3}-\d{4}, Ditto null", err)
+    assert err.strip().splitlines()[-1].startswith("error: MongoDB and Ditto are not in sync: ")
+    assert "orders (2,000 in MongoDB, 1,999 in Ditto, 1 missing)" in err
+
+
+def test_counts_differ_and_soft_deleted_documents_are_left_out(loaded, stub, client, db_name, capsys) -> None:
+    client[db_name].customers.update_one({"customer_id": "cust_000150"}, {"$set": {"deleted": True}})
+    stub.alter("customers", "cust_000150", "deleted", True)
+    code, rows, _, err = run(loaded, capsys)
+    assert code == 0, err
+    assert rows["customers"][:2] == ["299", "299"]
+    extra = {**stub.docs["customers"][key_of("cust_000001")], "_id": "cust_999999", "customer_id": "cust_999999"}
+    stub.docs["customers"][key_of("cust_999999")] = extra
+    code, rows, _, err = run(loaded, capsys)
+    assert code == 1
+    assert rows["customers"][:2] == ["299", "300"] and rows["customers"][3:6] == ["20", "0", "0"]
+    assert "not in sync: customers (299 in MongoDB, 300 in Ditto)" in err
+
+
+def test_wait_polls_until_ditto_catches_up(loaded, stub, capsys) -> None:
+    stub.drop("products", "prod_elc_cord_001", seconds=1.5)
+    began = time.monotonic()
+    code, rows, _, err = run([*loaded, "--wait", "30"], capsys)
+    assert code == 0, err
+    assert 1.5 <= time.monotonic() - began < 20
+    assert "not in sync yet: products (424 in MongoDB, 423 in Ditto, 1 missing); checking again in" in err
+    assert rows["products"][-2:] == ["in", "sync"]
+
+
+def test_wait_gives_up_at_the_timeout(loaded, stub, capsys) -> None:
+    stub.drop("products", "prod_elc_cord_001")
+    began = time.monotonic()
+    code, _, _, err = run([*loaded, "--wait", "1", "--sample", "3"], capsys)
+    assert code == 1 and time.monotonic() - began < 15
+    assert "not in sync after waiting 1 s: products (424 in MongoDB, 423 in Ditto, 1 missing)" in err
+
+
+# ---------------------------------------------------------------- HTTP failures
+
+
+def test_429_and_500_are_retried_then_succeed(loaded, stub, capsys) -> None:
+    stub.fail(429, 2, {"Retry-After": "0"})
+    stub.fail(500, 1)
+    code, _, _, err = run([*loaded, "--sample", "2"], capsys)
+    assert code == 0, err
+    assert not stub.failures
+    assert stub.statements[0][0] == "SELECT COUNT(*) AS n FROM stores WHERE deleted = false"
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_key_is_one_clear_line_without_the_key(ditto_env, stub, status, capsys) -> None:
+    stub.fail(status, 1)
+    code, _, out, err = run(ditto_env, capsys)
+    assert code == 1 and out == ""
+    assert err.strip().splitlines()[-1] == f"error: Ditto refused the key (HTTP {status}): check DITTO_API_KEY"
+
+
+def test_wrong_key_echoed_back_is_never_printed(ditto_env, stub, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("DITTO_API_KEY", "wrong-" + KEY)
+    code, _, out, err = run(ditto_env, capsys)
+    assert code == 1 and "DITTO_API_KEY" in err and "wrong-" not in out + err
+
+
+def test_404_names_the_app_id_and_endpoint(ditto_env, monkeypatch, stub, capsys) -> None:
+    monkeypatch.setenv("DITTO_CLOUD_ENDPOINT", stub.endpoint + "/not-here/")
+    code, _, _, err = run(ditto_env, capsys)
+    assert code == 1
+    line = err.strip().splitlines()[-1]
+    assert "HTTP 404" in line and "DITTO_APP_ID" in line and "DITTO_CLOUD_ENDPOINT" in line
+
+
+def test_gives_up_after_the_retries(stub) -> None:
+    stub.fail(503, 10)
+    delays: list[float] = []
+    ditto = DittoClient(stub.endpoint, KEY, APP_ID, max_retries=3, sleep=delays.append)
+    with pytest.raises(KitError, match=r"^Ditto kept failing \(HTTP 503\) after 4 attempts: scripted 503 for ") as info:
+        ditto.execute("SELECT COUNT(*) AS n FROM stores WHERE deleted = false")
+    assert KEY not in str(info.value) and "Bearer ****" in str(info.value)
+    assert delays == [0.5, 1.0, 2.0]
+
+
+def test_unreachable_endpoint_retries_then_one_line() -> None:
+    port = free_port()
+    delays: list[float] = []
+    ditto = DittoClient(f"http://127.0.0.1:{port}", KEY, APP_ID, max_retries=2, sleep=delays.append)
+    with pytest.raises(KitError) as info:
+        ditto.execute("SELECT COUNT(*) AS n FROM stores WHERE deleted = false")
+    assert str(info.value) == (
+        f"cannot reach Ditto at 127.0.0.1:{port} after 3 attempts (connection failed): "
+        "check DITTO_CLOUD_ENDPOINT and the network"
+    )
+    assert delays == [0.5, 1.0]
+
+
+def test_unsupported_statement_carries_dittos_message(stub) -> None:
+    with pytest.raises(KitError, match=r"^Ditto rejected 'SELECT 1' \(HTTP 400\): unsupported statement SELECT 1$"):
+        DittoClient(stub.endpoint, KEY).execute("SELECT 1")
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_connection_string_in_the_endpoint_exits_2_with_a_hint(ditto_env, monkeypatch) -> None:
+    monkeypatch.setenv("DITTO_CLOUD_ENDPOINT", "mongodb+srv://zava:Sup3rSecret@cluster0.abcde.mongodb.net/")
+    result = run_script("verify_sync", *ditto_env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "DITTO_CLOUD_ENDPOINT holds a MongoDB connection string" in result.stderr
+    assert "MONGODB_CONNECTION_STRING" in result.stderr and "https://<app-id>.cloud.ditto.live" in result.stderr
+    assert "Sup3rSecret" not in result.stderr and KEY not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("unset", "named"),
+    [
+        (["DITTO_APP_ID"], "DITTO_APP_ID is not set"),
+        (["DITTO_APP_ID", "DITTO_API_KEY"], "DITTO_APP_ID and DITTO_API_KEY are not set"),
+    ],
+)
+def test_missing_settings_exit_2_naming_them(ditto_env, monkeypatch, capsys, unset, named) -> None:
+    for name in unset:
+        monkeypatch.delenv(name)
+    code, _, out, err = run(ditto_env, capsys)
+    assert code == 2 and out == ""
+    assert err.strip().startswith(f"error: {named}")
+
+
+def test_endpoint_defaults_to_the_app_and_is_normalised() -> None:
+    assert cloud_endpoint(None, APP_ID) == f"https://{APP_ID}.cloud.ditto.live"
+    assert cloud_endpoint(f" {APP_ID}.cloud.ditto.live/ ", APP_ID) == f"https://{APP_ID}.cloud.ditto.live"
+    assert cloud_endpoint(f"https://{APP_ID}.cloud.ditto.live/api/v4/", APP_ID) == f"https://{APP_ID}.cloud.ditto.live"
+    assert cloud_endpoint("http://127.0.0.1:8080/api/v4/store/execute", APP_ID) == "http://127.0.0.1:8080"
+    for bad in ("ftp://example.com", "https://", "https://x.cloud.ditto.live/?token=1"):
+        with pytest.raises(ConfigError, match="DITTO_CLOUD_ENDPOINT must be a URL"):
+            cloud_endpoint(bad, APP_ID)
+
+
+# ---------------------------------------------------------------- comparison rules
+
+
+def test_comparison_follows_the_connectors_conversions() -> None:
+    expected = {
+        "_id": "a",
+        "qty": 3,
+        "price": 19.99,
+        "ok": True,
+        "loc": {"aisle": "A1", "bin": 2},
+        "when": "2025-01-02T03:04:05Z",
+    }
+    same = {
+        "_id": "a",
+        "qty": 3.0,
+        "price": 19.99,
+        "ok": True,
+        "loc": {"bin": 2.0, "aisle": "A1"},
+        "when": "2025-01-02T03:04:05Z",
+    }
+    assert differences(expected, same) == []
+    changed = {**same, "qty": 4, "ok": 1, "loc": {"aisle": "B2"}, "extra": "x", "when": "2025-01-02"}
+    del changed["price"]
+    assert differences(expected, changed) == [
+        "extra: only in Ditto (x)",
+        "loc.aisle: MongoDB A1, Ditto B2",
+        "loc.bin: missing in Ditto (MongoDB 2)",
+        "ok: MongoDB true, Ditto 1",
+        "price: missing in Ditto (MongoDB 19.99)",
+        "qty: MongoDB 3, Ditto 4",
+        "when: MongoDB 2025-01-02T03:04:05Z, Ditto 2025-01-02",
+    ]
+    assert differences({"m": {"a": 1}}, {"m": "a=1"}) == ['m: MongoDB {"a":1}, Ditto a=1']
