@@ -78,8 +78,16 @@ def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, caps
     monkeypatch.setenv("NUM_CUSTOMERS", "200")
     assert benchmark.main([*settings, "--orders", "400", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
-    keys = ("generate_docs_per_s", "ceiling_docs_per_s", "load_docs_per_s", "load_vs_ceiling", "peak_rss_mb",
-            "index_seconds", "trigger_sync_docs_per_s", "clear_seconds")
+    keys = (
+        "generate_docs_per_s",
+        "ceiling_docs_per_s",
+        "load_docs_per_s",
+        "load_vs_ceiling",
+        "peak_rss_mb",
+        "index_seconds",
+        "trigger_sync_docs_per_s",
+        "clear_seconds",
+    )
     for key in keys:
         assert isinstance(results[key], (int, float)) and results[key] > 0, key
     assert results["documents"] > 400 * 2 + 200 + 3168
