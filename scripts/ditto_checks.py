@@ -1,0 +1,405 @@
+"""Load one store manager's data into a local Ditto store and check its DQL answers against MongoDB.
+
+The store manager's app holds what it subscribes to (dql.SUBSCRIPTIONS): its store's inventory, its
+recent orders and their items, the catalog (every store, category, product type and live product).
+Each check runs a DQL statement of queries.QUERIES or dql.UPDATES in Ditto and compares the rows
+with MongoDB's answer over the same documents, converted to Ditto's form.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.database import Database
+
+from common import ConfigError, KitError, iso
+from ditto_store import LocalStore, to_ditto
+from dql import UPDATES
+from queries import QUERIES, Params
+
+DQL = {q.name: q.dql for q in QUERIES}
+LIVE = {"deleted": False}
+LOW = {"$expr": {"$lte": ["$stock_level", "$reorder_threshold"]}}
+REVENUE_STATUSES = ["pending", "shipped", "completed"]
+PRECISION = 6  # decimals compared: sums of the same prices may differ in the last bits between engines
+
+
+@dataclass(frozen=True)
+class Subset:
+    """The documents the app holds: one store's orders on or after `since`, and everything it subscribes to."""
+
+    store_id: str
+    since: str
+
+    def filters(self) -> dict[str, dict]:
+        recent = {"store_id": self.store_id, "order_date": {"$gte": self.since}}
+        return {
+            "stores": {},
+            "categories": {},
+            "product_types": {},
+            "products": dict(LIVE),
+            "inventory": {"store_id": self.store_id, **LIVE},
+            "orders": recent,
+            "order_items": recent,
+        }
+
+
+def choose_subset(db: Database, store_id: str, days: int, orders: int | None) -> Subset:
+    """The store's orders of the last `days` days before its latest order, at most about `orders` of them."""
+    latest = db.orders.find_one({"store_id": store_id}, {"order_date": 1}, sort=[("order_date", -1)])
+    if latest is None:
+        if db.stores.find_one({"store_id": store_id}) is None:
+            known = ", ".join(sorted(s["store_id"] for s in db.stores.find({}, {"store_id": 1})))
+            raise ConfigError(f"--store {store_id}: no such store (choose from: {known or 'none loaded'})")
+        raise KitError(f"{store_id} has no orders: run python scripts/generate_mongodb_data.py first")
+    since = iso(datetime.fromisoformat(latest["order_date"].replace("Z", "+00:00")) - timedelta(days=days))
+    if orders:
+        recent = {"store_id": store_id, "order_date": {"$gte": since}}
+        nth = list(db.orders.find(recent, {"order_date": 1}).sort("order_date", -1).skip(orders - 1).limit(1))
+        since = max(since, nth[0]["order_date"]) if nth else since
+    return Subset(store_id, since)
+
+
+def read_subset(db: Database, subset: Subset) -> dict[str, list[dict]]:
+    """Every document of the subset from MongoDB, in Ditto's form."""
+    return {name: [to_ditto(name, d) for d in db[name].find(f)] for name, f in subset.filters().items()}
+
+
+# ---------------------------------------------------------------- checks
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    dql: str  # one or more statements separated by ";"
+    args: dict[str, Any]
+    expected: Callable[[], list[dict]]  # MongoDB's rows over the subset, in Ditto's form
+    order: Callable[[dict], Any] | None = None  # the DQL's ORDER BY: Ditto's rows must follow it
+    read_back: tuple[str, dict[str, Any]] | None = None  # writes: the SELECT whose rows are compared
+
+
+@dataclass
+class Outcome:
+    name: str
+    ditto_rows: int = 0
+    mongo_rows: int = 0
+    ms: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def match(self) -> bool:
+        return not self.problems
+
+
+def _params(db: Database, subset: Subset) -> Params:
+    """Query parameters from the subset: its latest order and customer, the first SKU and aisle."""
+    recent = subset.filters()["orders"]
+    latest = db.orders.find_one(recent, sort=[("order_date", -1), ("order_id", -1)])
+    slot = db.inventory.find_one(subset.filters()["inventory"], {"location": 1}, sort=[("product_id", 1)])
+    product = db.products.find_one(LIVE, {"sku": 1}, sort=[("sku", 1)])
+    if latest is None or slot is None or product is None:
+        raise KitError(f"no orders, inventory or products for {subset.store_id} since {subset.since}")
+    last_30 = datetime.fromisoformat(latest["order_date"][:10]) - timedelta(days=29)
+    return Params(
+        store_id=subset.store_id,
+        sku=product["sku"],
+        order_id=latest["order_id"],
+        customer_id=latest["customer_id"],
+        aisle=slot["location"]["aisle"],
+        since=max(subset.since, last_30.strftime("%Y-%m-%dT00:00:00Z")),
+    )
+
+
+def _sums(db: Database, collection: str, match: dict, key: dict | str, sums: dict[str, Any]) -> list[dict]:
+    """Rows of a $group over one single-valued key (the local server treats a document key as a literal)."""
+    group = {"_id": key, **{name: {"$sum": value} for name, value in sums.items()}}
+    return list(db[collection].aggregate([{"$match": match}, {"$group": group}]))
+
+
+def _split(rows: list[dict], *names: str) -> list[dict]:
+    """`_id` "a|b" of a $group back into named fields."""
+    return [{**dict(zip(names, r.pop("_id").split("|"))), **r} for r in rows]
+
+
+def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
+    """The sample queries an app of this role can answer from its local data."""
+    f = subset.filters()
+
+    def docs(collection: str, filter_: dict, sort: list | None = None, limit: int = 0) -> list[dict]:
+        cursor = db[collection].find(filter_, sort=sort, limit=limit)
+        return [to_ditto(collection, d) for d in cursor]
+
+    month = {"$substrBytes": ["$order_date", 0, 7]}
+    items_since = {**f["order_items"], **LIVE, "order_date": {"$gte": p.since}}
+    by_store_month = {"$concat": ["$store_id", "|", month]}
+    by_product_month = {"$concat": ["$product_id", "|", {"$substrBytes": ["$order_date", 5, 2]}]}
+    inventory, aisle = f["inventory"], {**f["inventory"], "location.aisle": p.aisle}
+    return [
+        Check(
+            "store_by_id",
+            DQL["store_by_id"],
+            {"store_id": p.store_id},
+            lambda: docs("stores", {"store_id": p.store_id}),
+        ),
+        Check(
+            "product_by_sku", DQL["product_by_sku"], {"sku": p.sku}, lambda: docs("products", {"sku": p.sku, **LIVE})
+        ),
+        Check(
+            "store_inventory",
+            DQL["store_inventory"],
+            {"store_id": p.store_id},
+            lambda: docs("inventory", inventory, [("product_id", 1)], 20),
+            order=lambda r: r["product_id"],
+        ),
+        Check(
+            "low_stock",
+            DQL["low_stock"],
+            {"store_id": p.store_id},
+            lambda: docs("inventory", {**inventory, **LOW}, [("stock_level", 1), ("product_id", 1)]),
+            order=lambda r: r["stock_level"],
+        ),
+        Check(
+            "products_by_aisle",
+            DQL["products_by_aisle"],
+            {"store_id": p.store_id, "aisle": p.aisle},
+            lambda: docs("inventory", aisle, [("location.shelf", 1), ("location.bin", 1)]),
+            order=lambda r: (r["location"]["shelf"], r["location"]["bin"]),
+        ),
+        Check(
+            "order_with_items",
+            DQL["order_with_items"],
+            {"order_id": p.order_id},
+            lambda: docs("orders", {"order_id": p.order_id}) + docs("order_items", {"order_id": p.order_id}),
+        ),
+        Check(
+            "customer_history",
+            DQL["customer_history"],
+            {"customer_id": p.customer_id},
+            lambda: docs(
+                "orders",
+                {**f["orders"], "customer_id": p.customer_id, **LIVE},
+                [("order_date", -1), ("order_id", -1)],
+                5,
+            ),
+            order=lambda r: r["order_date"],
+        ),
+        Check(
+            "top_products_30_days",
+            DQL["top_products_30_days"],
+            {"since": p.since},
+            lambda: sorted(
+                (
+                    {"product_id": r.pop("_id"), **r}
+                    for r in _sums(
+                        db, "order_items", items_since, "$product_id", {"revenue": "$line_total", "units": "$quantity"}
+                    )
+                ),
+                key=lambda r: (-r["revenue"], r["product_id"]),
+            )[:10],
+            order=lambda r: round(r["revenue"], PRECISION),
+        ),
+        Check(
+            "revenue_by_store_month",
+            DQL["revenue_by_store_month"],
+            {},
+            lambda: _split(
+                _sums(
+                    db,
+                    "orders",
+                    {**f["orders"], **LIVE, "status": {"$in": REVENUE_STATUSES}},
+                    by_store_month,
+                    {"revenue": "$total"},
+                ),
+                "store_id",
+                "month",
+            ),
+        ),
+        Check(
+            "category_month_revenue",
+            DQL["category_month_revenue"],
+            {},
+            lambda: _split(
+                _sums(db, "order_items", {**f["order_items"], **LIVE}, by_product_month, {"revenue": "$line_total"}),
+                "product_id",
+                "month",
+            ),
+        ),
+        Check(
+            "reorder_report",
+            DQL["reorder_report"],
+            {},
+            lambda: [
+                {"store_id": r.pop("_id"), **r}
+                for r in _sums(
+                    db,
+                    "inventory",
+                    {**inventory, **LOW},
+                    "$store_id",
+                    {
+                        "lines": 1,
+                        "units_to_order": {"$subtract": [{"$multiply": ["$reorder_threshold", 3]}, "$stock_level"]},
+                    },
+                )
+            ],
+        ),
+    ]
+
+
+def write_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
+    """dql.UPDATES with concrete arguments; each is read back and compared with the MongoDB document it changes."""
+    f, now = subset.filters(), iso(datetime.now(UTC))
+    first, second = [
+        to_ditto("inventory", d) for d in db.inventory.find(f["inventory"], sort=[("product_id", 1)], limit=2)
+    ]
+    order = to_ditto("orders", db.orders.find_one({"order_id": p.order_id}))
+    item = to_ditto("order_items", db.order_items.find_one({"order_id": p.order_id}, sort=[("_id", 1)]))
+    product = to_ditto("products", db.products.find_one({"sku": p.sku}))
+    new_id = f"order_local_{uuid.uuid4().hex[:12]}"
+    new_order = {**order, "_id": new_id, "order_id": new_id, "order_date": now, "updated_at": now, "status": "pending"}
+    new_order.update(item_count=1, subtotal=item["line_total"], tax=0.0, total=item["line_total"])
+    new_item = {**item, "_id": str(uuid.uuid4()), "order_id": new_id, "order_date": now}
+    move = {"aisle": "99", "shelf": "Z", "bin": "99"}
+    status = "shipped" if order["status"] == "pending" else "completed"
+
+    def read(collection: str) -> str:
+        return f"SELECT * FROM {collection} WHERE _id = :id"
+
+    return [
+        Check(
+            "stock_decrement",
+            UPDATES["stock_decrement"].dql,
+            {"new_level": first["stock_level"] - 1, "now": now, "inventory_id": first["_id"]},
+            lambda: [{**first, "stock_level": first["stock_level"] - 1, "last_updated": now}],
+            read_back=(read("inventory"), {"id": first["_id"]}),
+        ),
+        Check(
+            "location_move",
+            UPDATES["location_move"].dql,
+            {**move, "now": now, "inventory_id": second["_id"]},
+            lambda: [{**second, "location": {**second["location"], **move}, "last_updated": now}],
+            read_back=(read("inventory"), {"id": second["_id"]}),
+        ),
+        Check(
+            "order_status",
+            UPDATES["order_status"].dql,
+            {"status": status, "now": now, "order_id": order["_id"]},
+            lambda: [{**order, "status": status, "updated_at": now}],
+            read_back=(read("orders"), {"id": order["_id"]}),
+        ),
+        Check(
+            "soft_delete",
+            UPDATES["soft_delete"].dql,
+            {"now": now, "product_id": product["_id"]},
+            lambda: [{**product, "deleted": True, "deleted_at": now, "updated_at": now}],
+            read_back=(read("products"), {"id": product["_id"]}),
+        ),
+        Check(
+            "new_order",
+            UPDATES["new_order"].dql,
+            {"order": new_order, "item": new_item},
+            lambda: [new_order, new_item],
+            read_back=(f"{read('orders')};\nSELECT * FROM order_items WHERE order_id = :id", {"id": new_id}),
+        ),
+    ]
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, PRECISION)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _canonical(rows: list[dict]) -> Counter[str]:
+    return Counter(json.dumps(_rounded(r), sort_keys=True) for r in rows)
+
+
+def _changes(ditto: Any, mongo: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Every path where two rows differ (a type counts: 1 is not 1.0)."""
+    if isinstance(ditto, dict) and isinstance(mongo, dict):
+        keys = sorted(ditto.keys() | mongo.keys())
+        return [c for k in keys for c in _changes(ditto.get(k), mongo.get(k), f"{path}.{k}" if path else k)]
+    return [] if type(ditto) is type(mongo) and ditto == mongo else [(path, ditto, mongo)]
+
+
+def difference(ditto: list[dict], mongo: list[dict], order: Callable[[dict], Any] | None) -> str | None:
+    """How Ditto's rows differ from MongoDB's (as a multiset, then in ORDER BY order); None when they agree."""
+    got, want = _canonical(ditto), _canonical(mongo)
+    extra, missing = got - want, want - got
+    if not extra and not missing:
+        in_order = not order or [order(r) for r in ditto] == [order(r) for r in mongo]
+        return None if in_order else "the rows are not in the ORDER BY order"
+    counts = f"Ditto-only rows: {extra.total()}, MongoDB-only rows: {missing.total()}"
+    if not extra or not missing:
+        return f"{counts}, e.g. {next(iter(extra or missing))[:200]}"
+    row = json.loads(next(iter(extra)))
+    closest = min((_changes(row, json.loads(m)) for m in missing), key=len)
+    path, in_ditto, in_mongo = closest[0]
+    return f"{counts}; closest pair differs at {path}: Ditto {in_ditto!r}, MongoDB {in_mongo!r}"
+
+
+async def _run_statements(store: LocalStore, dql: str, args: dict[str, Any]) -> tuple[list[dict], int]:
+    rows, mutated = [], 0
+    for statement in (s.strip() for s in dql.split(";") if s.strip()):
+        found, changed = await store.execute(statement, args)
+        rows += found
+        mutated += changed
+    return rows, mutated
+
+
+async def run_check(store: LocalStore, check: Check) -> Outcome:
+    """Run one check in Ditto and compare; a statement Ditto refuses is a failed check, not a crash."""
+    outcome = Outcome(check.name)
+    try:
+        began = time.perf_counter()
+        rows, mutated = await _run_statements(store, check.dql, check.args)
+        outcome.ms = (time.perf_counter() - began) * 1000
+        if check.read_back:
+            rows, _ = await _run_statements(store, *check.read_back)
+    except KitError as exc:
+        outcome.problems.append(str(exc))
+        return outcome
+    expected = check.expected()
+    outcome.ditto_rows, outcome.mongo_rows = len(rows), len(expected)
+    if check.read_back and mutated != len(expected):
+        outcome.problems.append(f"Ditto changed {mutated} documents, expected {len(expected)}")
+    mismatch = difference(rows, expected, check.order)
+    if mismatch:
+        outcome.problems.append(mismatch)
+    return outcome
+
+
+def checks(db: Database, subset: Subset) -> list[Check]:
+    """Every read check, then the writes (they change documents the reads look at)."""
+    params = _params(db, subset)
+    return read_checks(db, subset, params) + write_checks(db, subset, params)
+
+
+def unchecked(run: list[Check]) -> list[str]:
+    """Sample queries this role cannot answer from its local data (customers are not in its subscriptions)."""
+    names = {c.name for c in run}
+    return [q.name for q in QUERIES if q.name not in names]
+
+
+async def load(
+    store: LocalStore, docs: dict[str, list[dict]], batch: int, progress: Callable[[int], object]
+) -> list[tuple[str, int, float]]:
+    """Replace the role's collections in the local store; (collection, documents, seconds in Ditto) each."""
+    rows = []
+    for collection, batch_docs in docs.items():
+        await store.evict(collection)
+        rows.append((collection, len(batch_docs), await store.insert(collection, batch_docs, batch, progress)))
+    return rows

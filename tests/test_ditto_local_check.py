@@ -1,0 +1,210 @@
+"""ditto_local_check.py: documents in the connector's form, the subset and MongoDB's side of every check,
+the one-line skip without the Ditto SDK, and a real local Ditto store wherever the SDK is installed."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo import MongoClient
+
+import generate_mongodb_data
+from catalog import load_catalog
+from common import ConfigError, KitError
+from conftest import SCRIPTS
+from dataset import Dataset, DatasetSpec
+from ditto_checks import checks, choose_subset, difference, read_subset, unchecked
+from ditto_store import SYNCED, insert_statement, to_ditto
+
+SIZE = ["--customers", "300", "--orders", "2000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
+DATABASE = "zava_ditto_local"
+SKIP_LINE = "skipped: the Ditto Python SDK is not available"
+# The interpreter for the real run: DITTO_PYTHON (a venv with requirements-ditto.txt) or this one.
+DITTO_PYTHON = os.environ.get("DITTO_PYTHON") or sys.executable
+
+
+@pytest.fixture(scope="module")
+def world(mongo_uri, tmp_path_factory):
+    """A small loaded dataset shared by this module's tests, and the settings that point at it."""
+    env = tmp_path_factory.mktemp("env") / "test.env"
+    env.write_text(f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE={DATABASE}\n")
+    settings = ["--env-file", str(env)]
+    with MongoClient(mongo_uri, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(DATABASE)
+        assert generate_mongodb_data.main([*settings, *SIZE, "--quiet", "--yes"]) == 0
+        yield {"db": client[DATABASE], "settings": settings}
+        client.drop_database(DATABASE)
+
+
+def _types(value):
+    """The value's shape with every scalar replaced by its type: `==` alone treats 1 and 1.0 as equal."""
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value)
+
+
+def _without_id(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k != "_id"}
+
+
+# ---------------------------------------------------------------- no SDK, no server
+
+
+def test_to_ditto_keeps_every_value_and_type_and_sets_the_connector_id():
+    start, end = datetime(2024, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC)
+    seen = set()
+    for name, batch in Dataset(DatasetSpec(60, 400, start, end, 5), load_catalog()).batches():
+        if name not in SYNCED:
+            with pytest.raises(KitError, match="does not sync"):
+                to_ditto(name, batch[0])
+            continue
+        fields = SYNCED[name].id_fields
+        for doc in batch:
+            before = copy.deepcopy(doc)
+            out = to_ditto(name, doc)
+            assert doc == before
+            assert _without_id(out) == _without_id(doc)
+            assert _types(_without_id(out)) == _types(_without_id(doc))
+            if fields == ("_id",):
+                assert out["_id"] == doc["_id"]
+            elif len(fields) == 1:
+                assert out["_id"] == doc[fields[0]] and isinstance(out["_id"], str)
+            else:
+                assert out["_id"] == {"store_id": doc["store_id"], "product_id": doc["product_id"]}
+        seen.add(name)
+    assert seen == set(SYNCED)
+
+
+def test_to_ditto_refuses_what_it_cannot_convert():
+    order = {"_id": "order_1", "order_id": "order_1", "placed": {"at": datetime(2025, 1, 1, tzinfo=UTC)}}
+    with pytest.raises(KitError, match=r"placed\.at: datetime"):
+        to_ditto("orders", order)
+    with pytest.raises(KitError, match="lacks its ID field 'product_id'"):
+        to_ditto("inventory", {"_id": {"store_id": "s"}, "store_id": "s"})
+
+
+def test_insert_statement_names_one_argument_per_document():
+    docs = [{"_id": "a"}, {"_id": "b"}, {"_id": "c"}]
+    dql, args = insert_statement("orders", docs)
+    assert dql == "INSERT INTO orders DOCUMENTS (:d0), (:d1), (:d2)"
+    assert args == {"d0": docs[0], "d1": docs[1], "d2": docs[2]}
+
+
+def test_difference_finds_changed_missing_reordered_and_retyped_rows():
+    rows = [{"_id": "a", "n": 1, "price": 9.99, "m": {"x": 1}}, {"_id": "b", "n": 2, "price": 0.1 + 0.2, "m": {}}]
+    by_n = lambda r: r["n"]  # noqa: E731
+    assert difference(list(reversed(rows)), rows, None) is None
+    assert difference([{**rows[0], "price": 9.99 + 1e-12}, rows[1]], rows, by_n) is None
+    assert difference(list(reversed(rows)), rows, by_n) == "the rows are not in the ORDER BY order"
+    assert difference([{**rows[0], "m": {"x": 2}}, rows[1]], rows, by_n) == (
+        "Ditto-only rows: 1, MongoDB-only rows: 1; closest pair differs at m.x: Ditto 2, MongoDB 1"
+    )
+    assert difference([rows[0], {**rows[1], "n": 2.0}], rows, None).endswith("differs at n: Ditto 2.0, MongoDB 2")
+    assert difference([rows[0], {**rows[1], "extra": True}], rows, None).endswith("at extra: Ditto True, MongoDB None")
+    assert difference(rows[:1], rows, None).startswith('Ditto-only rows: 0, MongoDB-only rows: 1, e.g. {"_id": "b"')
+    assert difference(rows + rows[:1], rows, None).startswith("Ditto-only rows: 1, MongoDB-only rows: 0")
+
+
+# ---------------------------------------------------------------- MongoDB's side
+
+
+def test_subset_holds_one_stores_recent_orders_and_the_catalog(world):
+    db = world["db"]
+    subset = choose_subset(db, "store_seattle", 90, None)
+    docs = read_subset(db, subset)
+    latest = max(o["order_date"] for o in db.orders.find({"store_id": "store_seattle"}, {"order_date": 1}))
+    assert datetime.fromisoformat(latest) - datetime.fromisoformat(subset.since) == timedelta(days=90)
+    assert docs["orders"] and {o["store_id"] for o in docs["orders"]} == {"store_seattle"}
+    assert all(o["order_date"] >= subset.since for o in docs["orders"] + docs["order_items"])
+    assert {i["order_id"] for i in docs["order_items"]} == {o["order_id"] for o in docs["orders"]}
+    assert len(docs["inventory"]) == 424 and {i["store_id"] for i in docs["inventory"]} == {"store_seattle"}
+    assert [len(docs[c]) for c in ("stores", "categories", "products")] == [8, 9, 424]
+    assert "customers" not in docs
+
+    capped = choose_subset(db, "store_seattle", 90, 5)
+    assert 5 <= len(list(db.orders.find(capped.filters()["orders"]))) <= 6
+    with pytest.raises(ConfigError, match="--store store_nowhere: no such store"):
+        choose_subset(db, "store_nowhere", 90, None)
+
+
+def test_every_check_has_mongodb_rows_to_compare(world):
+    db = world["db"]
+    subset = choose_subset(db, "store_seattle", 90, None)
+    run = checks(db, subset)
+    expected = {c.name: c.expected() for c in run}
+    assert unchecked(run) == ["customer_by_email"]
+    assert all(expected[name] for name in expected), [n for n, rows in expected.items() if not rows]
+    assert {len(expected[n]) for n in ("stock_decrement", "location_move", "order_status", "soft_delete")} == {1}
+    assert len(expected["new_order"]) == 2 and len(expected["reorder_report"]) == 1
+    assert set(expected["top_products_30_days"][0]) == {"product_id", "revenue", "units"}
+    assert set(expected["revenue_by_store_month"][0]) == {"store_id", "month", "revenue"}
+    current = db.inventory.find_one({"store_id": "store_seattle"}, sort=[("product_id", 1)])
+    decrement = next(c for c in run if c.name == "stock_decrement")
+    assert decrement.args["new_level"] == current["stock_level"] - 1
+    assert decrement.args["inventory_id"] == {"store_id": "store_seattle", "product_id": current["product_id"]}
+    assert expected["stock_decrement"][0]["stock_level"] == current["stock_level"] - 1
+
+
+# ---------------------------------------------------------------- the script
+
+
+def test_prints_one_skip_line_and_succeeds_when_the_sdk_cannot_be_imported(world, tmp_path):
+    """Blocking the import gives the default situation (no SDK) whether or not it is installed here."""
+    script = SCRIPTS / "ditto_local_check.py"
+    argv = [str(script), *world["settings"], "--dir", str(tmp_path / "store")]
+    code = (
+        f"import runpy, sys; sys.modules['ditto'] = None; sys.argv = {argv!r}; sys.path.insert(0, {str(SCRIPTS)!r}); "
+        "runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and SKIP_LINE in lines[0]
+    assert "pip install -r requirements-ditto.txt" in lines[0] and "glibc >= 2.35, macOS arm64" in lines[0]
+    assert not (tmp_path / "store").exists()
+
+
+def _has_sdk(python: str) -> bool:
+    probe = subprocess.run([python, "-c", "import ditto; ditto.DittoConfig"], capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+def test_real_local_ditto_store_answers_like_mongodb_or_the_script_skips(world, tmp_path):
+    """With the SDK (in this interpreter or DITTO_PYTHON): a real load and every answer matching MongoDB's.
+    Without it (the default here): the one skip line and exit 0."""
+    store_dir = tmp_path / "store"
+    argv = [str(SCRIPTS / "ditto_local_check.py"), *world["settings"], "--dir", str(store_dir), "--batch", "200"]
+    result = subprocess.run(
+        [DITTO_PYTHON, *argv], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+    )
+    if not _has_sdk(DITTO_PYTHON):
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip().count("\n") == 0 and SKIP_LINE in result.stderr
+        assert "No module named 'ditto'" in result.stderr
+        return
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    assert rows["inventory"][1] == "424" and rows["stores"][1] == "8"
+    for name in ("store_by_id", "low_stock", "category_month_revenue", "stock_decrement", "new_order"):
+        assert rows[name][3] == "yes", result.stdout
+    assert result.stdout.count(" yes ") == 16 and " no " not in result.stdout
+    assert "docs/s" in result.stderr and "all 16 Ditto answers match MongoDB's" in result.stderr
+    assert (store_dir / "__ditto_version.txt").exists()
+
+    again = subprocess.run([DITTO_PYTHON, *argv], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr  # EVICT empties the earlier run's collections first
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("not a Ditto store")
+    argv[argv.index(str(store_dir))] = str(tmp_path / "other")
+    refused = subprocess.run([DITTO_PYTHON, *argv], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "holds other files" in refused.stderr
+    assert (tmp_path / "other" / "notes.txt").read_text() == "not a Ditto store"
