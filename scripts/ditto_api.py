@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import requests
 
 from common import ConfigError, KitError, mask_uri
-from http_retry import Service, error_message, post_with_retries
+from http_retry import Service, error_message, keyless_error, post_with_retries
 
 EXECUTE_PATH = "/api/v4/store/execute"
 
@@ -79,8 +79,7 @@ class DittoClient:
 
     def _fail(self, message: str) -> KitError:
         """A one-line KitError that never carries the key."""
-        line = " ".join(message.split())
-        return KitError(line.replace(self._api_key, "****") if len(self._api_key) >= 4 else line)
+        return keyless_error(message, self._api_key)
 
     def execute(self, statement: str, args: dict[str, Any] | None = None) -> list[Any]:
         """The `items` of one DQL statement."""

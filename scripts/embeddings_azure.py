@@ -11,7 +11,7 @@ import numpy as np
 import requests
 
 from common import ConfigError, KitError
-from http_retry import Service, post_with_retries
+from http_retry import Service, keyless_error, post_with_retries
 
 DEFAULT_API_VERSION = "2024-10-21"
 
@@ -96,8 +96,7 @@ class AzureOpenAIEmbedder:
 
     def _fail(self, message: str) -> KitError:
         """A one-line KitError that never carries the key."""
-        line = " ".join(message.split())
-        return KitError(line.replace(self._api_key, "****") if len(self._api_key) >= 4 else line)
+        return keyless_error(message, self._api_key)
 
     def _embed_batch(self, batch: list[str]) -> np.ndarray:
         body: dict[str, object] = {"input": batch}

@@ -38,6 +38,12 @@ def error_message(response: requests.Response) -> str:
     return " ".join(str(message).split())[:200]
 
 
+def keyless_error(message: str, key: str) -> KitError:
+    """A one-line KitError that never carries the key (even when a service echoes it back)."""
+    line = " ".join(message.split())
+    return KitError(line.replace(key, "****") if len(key) >= 4 else line)
+
+
 @dataclass(frozen=True)
 class Service:
     """What to call a service in messages, and which settings to blame."""

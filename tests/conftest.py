@@ -6,8 +6,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,21 @@ def settings(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, db_name: str, env_
     monkeypatch.setenv("MONGODB_CONNECTION_STRING", mongo_uri)
     monkeypatch.setenv("MONGODB_DATABASE", db_name)
     return ["--env-file", str(env_file)]
+
+
+@contextmanager
+def http_server() -> Iterator[ThreadingHTTPServer]:
+    """A threaded HTTP server on a free local port; set its RequestHandlerClass to serve."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def run_script(

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from common import ConfigError, KitError
+from conftest import http_server
 from embeddings_azure import AzureOpenAIEmbedder
 from http_retry import MAX_RETRY_AFTER, backoff
 
@@ -110,16 +111,10 @@ def make_handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def stub() -> Iterator[Stub]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server.daemon_threads = True
-    fake = Stub(server)
-    server.RequestHandlerClass = make_handler(fake)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with http_server() as server:
+        fake = Stub(server)
+        server.RequestHandlerClass = make_handler(fake)
+        yield fake
 
 
 @pytest.fixture

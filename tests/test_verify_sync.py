@@ -17,7 +17,7 @@ from pymongo import MongoClient
 import generate_mongodb_data
 import verify_sync
 from common import COLLECTIONS, ConfigError, KitError
-from conftest import free_port, run_script
+from conftest import free_port, http_server, run_script
 from ditto_api import DittoClient, cloud_endpoint
 from sync_check import differences
 
@@ -126,16 +126,10 @@ def make_handler(stub: DittoStub) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def stub() -> Iterator[DittoStub]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server.daemon_threads = True
-    fake = DittoStub(server)
-    server.RequestHandlerClass = make_handler(fake)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with http_server() as server:
+        fake = DittoStub(server)
+        server.RequestHandlerClass = make_handler(fake)
+        yield fake
 
 
 @pytest.fixture
