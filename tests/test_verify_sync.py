@@ -54,6 +54,7 @@ class DittoStub:
         self.failures: deque[tuple[int, dict[str, str]]] = deque()
         self.statements: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
+        self.delay = 0.0  # seconds to wait before answering (a slow or stuck service)
 
     @property
     def endpoint(self) -> str:
@@ -84,6 +85,7 @@ class DittoStub:
         return [docs[k] for k in keys if self.hidden.get((collection, k), 0) <= now]
 
     def answer(self, auth: str, body: dict) -> tuple[int, dict, dict[str, str]]:
+        time.sleep(self.delay)
         with self.lock:
             failure = self.failures.popleft() if self.failures else None
         if failure:
@@ -314,6 +316,19 @@ def test_unreachable_endpoint_retries_then_one_line() -> None:
         "check DITTO_CLOUD_ENDPOINT and the network"
     )
     assert delays == [0.5, 1.0]
+
+
+def test_a_service_that_does_not_answer_in_time_is_retried_then_one_line(stub) -> None:
+    stub.delay = 1.0
+    delays: list[float] = []
+    ditto = DittoClient(stub.endpoint, KEY, APP_ID, timeout=0.2, max_retries=1, sleep=delays.append)
+    with pytest.raises(KitError) as info:
+        ditto.execute("SELECT COUNT(*) AS n FROM stores WHERE deleted = false")
+    assert str(info.value) == (
+        f"cannot reach Ditto at 127.0.0.1:{stub.server.server_address[1]} after 2 attempts (timed out): "
+        "check DITTO_CLOUD_ENDPOINT and the network"
+    )
+    assert delays == [0.5]
 
 
 def test_unsupported_statement_carries_dittos_message(stub) -> None:
