@@ -98,7 +98,8 @@ def _uuid4_strings(rng: np.random.Generator, count: int) -> list[str]:
 
 
 def _money(cents: np.ndarray) -> list[float]:
-    return [round(c / 100, 2) for c in cents.tolist()]
+    """Dollars from integer cents: c / 100 is already the double nearest to the two-decimal amount."""
+    return (cents / 100).tolist()
 
 
 class Dataset:
@@ -111,6 +112,7 @@ class Dataset:
         self.start_s = int(spec.start.timestamp())
         self.end_s = int(spec.end.timestamp())
         self.products = catalog.products
+        self.product_names = [(p.product_id, p.sku, p.product_name) for p in self.products]
         self.category_ids = [c.category_id for c in catalog.categories]
         self.product_category = np.array([self.category_ids.index(p.category_id) for p in self.products])
         self.price_cents = np.array([round(p.base_price * 100) for p in self.products], dtype=np.int64)
@@ -473,16 +475,16 @@ class Dataset:
                 status.tolist(),
             )
         ]
-        products = self.products
+        names = self.product_names
         items = [
             {
                 "_id": uid,
                 "order_id": order_ids[o],
                 "store_id": STORES[store[o]].store_id,
                 "order_date": dates[o],
-                "product_id": products[p].product_id,
-                "sku": products[p].sku,
-                "product_name": products[p].product_name,
+                "product_id": names[p][0],
+                "sku": names[p][1],
+                "product_name": names[p][2],
                 "quantity": q,
                 "unit_price": u,
                 "discount_percent": d,
