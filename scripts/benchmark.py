@@ -15,8 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from pymongo import MongoClient
+
 from catalog import load_catalog
-from common import SYNCED_COLLECTIONS, KitError, base_parser, cli, connect, load_config, say, server_info, table
+from common import SYNCED_COLLECTIONS, Config, KitError, base_parser, cli, connect, load_config, say, server_info, table
 from dataset import Dataset, DatasetSpec
 from loader import EncodeSink, LoadStats, MongoSink, load
 
@@ -42,17 +44,9 @@ def run_load(uri: str, database: str, orders: int, extra: list[str]) -> tuple[fl
     return seconds, float(re.search(r"peak memory (\d+) MB", err).group(1))
 
 
-@cli
-def main(argv: list[str] | None = None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=100_000, help="orders to generate (default %(default)s)")
-    parser.add_argument("--scale-orders", type=int, default=0, help="also load this many orders to compare memory")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    args = parser.parse_args(argv)
-    config = load_config(args)
-    client = connect(config, quiet=True)
-    info = server_info(client)
-    dataset = Dataset(DatasetSpec(config.customers, args.orders, config.start, config.end, config.seed), load_catalog())
+def measure(client: MongoClient, config: Config, orders: int, scale_orders: int) -> dict[str, object]:
+    """Every figure of the benchmark; the caller drops the scratch databases."""
+    dataset = Dataset(DatasetSpec(config.customers, orders, config.start, config.end, config.seed), load_catalog())
     expected = dataset.expected_counts()
     quiet = True
 
@@ -67,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
     for name, docs in prebuilt:
         sink.write(name, docs)
     ceiling_seconds = time.perf_counter() - began
-    client.drop_database(SCRATCH_CEILING)
     del prebuilt
 
     say("3/3 the real command, end to end ...")
@@ -82,15 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         "--end-date",
         str(config.end.date()),
     ]
-    load_seconds, peak_mb = run_load(config.mongo_uri, SCRATCH_LOAD, args.orders, seed_flags)
+    load_seconds, peak_mb = run_load(config.mongo_uri, SCRATCH_LOAD, orders, seed_flags)
     say("then indexes, the initial-sync trigger and a clear of the loaded data ...")
     index_seconds, _ = run_script("create_indexes", [], config.mongo_uri, SCRATCH_LOAD)
     synced = sum(client[SCRATCH_LOAD][name].estimated_document_count() for name in SYNCED_COLLECTIONS)
     trigger_seconds, _ = run_script("trigger_initial_sync", ["--yes"], config.mongo_uri, SCRATCH_LOAD)
     clear_seconds, _ = run_script("clear_mongodb_data", ["--yes"], config.mongo_uri, SCRATCH_LOAD)
-    client.drop_database(SCRATCH_LOAD)
     results: dict[str, object] = {
-        "server": info.describe(),
+        "server": server_info(client).describe(),
         "documents": generated.total,
         "generate_docs_per_s": round(generated.total / generated.wall_seconds),
         "ceiling_docs_per_s": round(generated.total / ceiling_seconds),
@@ -101,12 +93,29 @@ def main(argv: list[str] | None = None) -> int:
         "trigger_sync_docs_per_s": round(synced / trigger_seconds),
         "clear_seconds": round(clear_seconds, 2),
     }
-    if args.scale_orders:
-        say(f"extra: the real command with {args.scale_orders:,} orders, for memory ...")
-        _, scaled_mb = run_load(config.mongo_uri, SCRATCH_LOAD, args.scale_orders, seed_flags)
+    if scale_orders:
+        say(f"extra: the real command with {scale_orders:,} orders, for memory ...")
+        _, scaled_mb = run_load(config.mongo_uri, SCRATCH_LOAD, scale_orders, seed_flags)
         client.drop_database(SCRATCH_LOAD)
-        results[f"peak_rss_mb_{args.scale_orders}_orders"] = round(scaled_mb, 1)
+        results[f"peak_rss_mb_{scale_orders}_orders"] = round(scaled_mb, 1)
         results["peak_rss_growth"] = round(scaled_mb / peak_mb, 3)
+    return results
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000, help="orders to generate (default %(default)s)")
+    parser.add_argument("--scale-orders", type=int, default=0, help="also load this many orders to compare memory")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = parser.parse_args(argv)
+    config = load_config(args)
+    client = connect(config, quiet=True)
+    try:
+        results = measure(client, config, args.orders, args.scale_orders)
+    finally:
+        for scratch in (SCRATCH_CEILING, SCRATCH_LOAD):
+            client.drop_database(scratch)
     if args.json:
         print(json.dumps(results))
     else:

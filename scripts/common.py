@@ -176,7 +176,8 @@ def _check_uri(raw: str, name: str) -> str:
     problem = uri_problem(raw)
     if problem:
         verb = "" if problem.startswith("must") else "is malformed: "
-        raise ConfigError(f"{name} {verb}{problem} ({mask_uri(raw)})")
+        hint = "; encode the password with python scripts/encode_password.py" if "escaped" in problem else ""
+        raise ConfigError(f"{name} {verb}{problem} ({mask_uri(raw)}){hint}")
     return raw
 
 

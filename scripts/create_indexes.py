@@ -106,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             warn(f"vector index {r.name} skipped: {r.detail}")
     created = sum(r.status == "created" for r in results)
     existing = sum(r.status == "existing" for r in results)
+    skipped = sum(r.status == "skipped" for r in results)
     ok(
-        f"{len(results)} indexes on {config.database!r}: {created} created, {existing} already there "
+        f"{len(results)} indexes on {config.database!r}: {created} created, {existing} already there, {skipped} skipped "
         f"({time.perf_counter() - began:.1f} s)"
     )
     return 0

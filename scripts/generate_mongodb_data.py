@@ -105,20 +105,26 @@ def main(argv: list[str] | None = None) -> int:
     elif args.out:
         sink, where = JsonLinesSink(args.out), f"JSON-lines files in {args.out}"
     else:
-        sink = prepare_mongo(config, args.yes, args.quiet)
+        try:
+            sink = prepare_mongo(config, args.yes, args.quiet)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"interrupted before the load; database {config.database!r} may be partly emptied. "
+                f"Run `{RERUN}` to load a complete dataset."
+            ) from None
         where = f"database {config.database!r}"
     stats = LoadStats()
     try:
         load(dataset.batches(), sink, expected, args.quiet, stats)
     except KeyboardInterrupt:
         raise Interrupted(
-            f"interrupted after {stats.total:,} documents; {where} holds a partial dataset. "
+            f"interrupted after {written(stats)} documents; {where} holds a partial dataset. "
             f"Run `{RERUN}` to replace it with a complete one."
         ) from None
     except PyMongoError as exc:
         raise KitError(
             f"{describe_mongo_error(exc, config.mongo_uri)}; the load is incomplete "
-            f"({stats.total:,} documents written). Run `{RERUN}` when the server is back."
+            f"({written(stats)} documents written). Run `{RERUN}` when the server is back."
         ) from None
     if isinstance(sink, MongoSink):
         verify_counts(sink, expected)

@@ -11,7 +11,7 @@ from search import describe_hits, fuse, query_embedder, text_caveat, text_search
 @cli
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
-    parser.add_argument("query", help='what to look for, e.g. "something to cut tiles"')
+    parser.add_argument("query", help='what to look for, e.g. "saw for cutting ceramic tile"')
     parser.add_argument("--mode", choices=["vector", "text", "hybrid"], default="hybrid", help="default: hybrid")
     parser.add_argument("--limit", type=int, default=5, help="results to show (default 5)")
     args = parser.parse_args(argv)
