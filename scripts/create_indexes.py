@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     existing = sum(r.status == "existing" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
     ok(
-        f"{len(results)} indexes on {config.database!r}: {created} created, {existing} already there, {skipped} skipped "
-        f"({time.perf_counter() - began:.1f} s)"
+        f"{len(results)} indexes on {config.database!r}: {created} created, {existing} already there, "
+        f"{skipped} skipped ({time.perf_counter() - began:.1f} s)"
     )
     return 0
 
