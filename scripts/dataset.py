@@ -118,6 +118,10 @@ class Dataset:
         self.price_cents = np.array([round(p.base_price * 100) for p in self.products], dtype=np.int64)
         self.online_store = [s.is_online for s in STORES].index(True)
         self.online_products = self._online_assortment()
+        # (pool, cumulative popularity) for physical stores and for the online store, computed once
+        self.product_pools = [
+            (pool, self._category_cumulative(pool)) for pool in (np.arange(len(self.products)), self.online_products)
+        ]
         self._draw_customers()
         self._draw_orders()
 
@@ -405,8 +409,7 @@ class Dataset:
         category = (rng.random(len(month))[:, None] > self.season_cum[month][:, :-1]).sum(axis=1)
         x = category + rng.random(len(month))
         picked = np.empty(len(month), dtype=np.int64)
-        for pool, mask in ((np.arange(len(self.products)), ~online), (self.online_products, online)):
-            cum = self._category_cumulative(pool)
+        for (pool, cum), mask in zip(self.product_pools, (~online, online)):
             picked[mask] = pool[np.minimum(np.searchsorted(cum, x[mask], side="right"), len(pool) - 1)]
         return picked
 
