@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 import time
 
-from common import KitError, base_parser, cli, confirm, connect_from_args, ok, say, table
-from database import empty_collections, existing_counts
+from common import KitError, connected
+from zava.cli import base_parser, cli
+from zava.console import confirm, ok, say, table
+from zava.mongo.admin import empty_collections, existing_counts
 
 
 @cli
@@ -14,30 +16,31 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
     parser.add_argument("--yes", action="store_true", help="delete without asking")
     args = parser.parse_args(argv)
-    config, client = connect_from_args(args)
-    db = client[config.database]
-    counts = existing_counts(db)
-    if not any(counts.values()):
-        ok(f"nothing to delete: the project's collections on {config.database!r} are empty or absent")
+    with connected(args) as (config, client):
+        db = client[config.database]
+        counts = existing_counts(db)
+        if not any(counts.values()):
+            ok(f"nothing to delete: the project's collections on {config.database!r} are empty or absent")
+            return 0
+        say(table(["collection", "documents"], counts.items()))
+        confirm(
+            f"All {sum(counts.values()):,} documents above will be deleted from {config.database!r} "
+            "(indexes and collection options stay).",
+            "DELETE ALL DATA",
+            args.yes,
+        )
+        rows = []
+        began = time.perf_counter()
+        for name, count in counts.items():
+            started = time.perf_counter()
+            empty_collections(db, [name])
+            if db[name].find_one({}, {"_id": 1}) is not None:
+                raise KitError(f"{name} still holds documents after the delete; run the script again")
+            rows.append((name, count, time.perf_counter() - started))
+        print(table(["collection", "deleted", "seconds"], rows))
+        seconds = time.perf_counter() - began
+        ok(f"deleted {sum(counts.values()):,} documents in {seconds:.1f} s; every collection is empty")
         return 0
-    say(table(["collection", "documents"], counts.items()))
-    confirm(
-        f"All {sum(counts.values()):,} documents above will be deleted from {config.database!r} "
-        "(indexes and collection options stay).",
-        "DELETE ALL DATA",
-        args.yes,
-    )
-    rows = []
-    began = time.perf_counter()
-    for name, count in counts.items():
-        started = time.perf_counter()
-        empty_collections(db, [name])
-        if db[name].find_one({}, {"_id": 1}) is not None:
-            raise KitError(f"{name} still holds documents after the delete; run the script again")
-        rows.append((name, count, time.perf_counter() - started))
-    print(table(["collection", "deleted", "seconds"], rows))
-    ok(f"deleted {sum(counts.values()):,} documents in {time.perf_counter() - began:.1f} s; every collection is empty")
-    return 0
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import sys
 
-from common import base_parser, cli, load_config, table
-from connector import check_k8s_name, config_json, config_yaml, mapping_rows
+from common import load_config
+from zava.cli import base_parser, cli
+from zava.console import table
+from zava.ditto.connector import check_k8s_name, config_json, config_yaml, mapping_rows
 
 
 @cli

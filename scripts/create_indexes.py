@@ -4,84 +4,15 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 
-from pymongo.database import Database
-from pymongo.errors import OperationFailure
-from pymongo.operations import SearchIndexModel
-
-from common import KitError, ServerInfo, base_parser, cli, connect_from_args, ok, server_info, table, warn
-from indexes import (
-    INDEXES,
-    VECTOR_COLLECTION,
-    VECTOR_INDEX_NAME,
-    IndexSpec,
-    embedding_dimensions,
-    existing_signatures,
+from common import connected
+from zava.cli import base_parser, cli
+from zava.console import ok, table, warn
+from zava.model.indexes import (
     mongosh_script,
-    spec_signature,
-    vector_index_definition,
 )
-
-INDEX_EXISTS_CODES = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict: same keys under another name
-
-
-@dataclass(frozen=True)
-class IndexResult:
-    collection: str
-    name: str
-    status: str  # created, existing, skipped
-    seconds: float
-    detail: str = ""
-
-
-def ensure_index(db: Database, spec: IndexSpec, info: ServerInfo) -> IndexResult:
-    """Create one index unless an index with its name or its fields is already there."""
-    names, signatures = existing_signatures(db[spec.collection])
-    if spec.name in names or spec_signature(spec) in signatures:
-        return IndexResult(spec.collection, spec.name, "existing", 0.0)
-    began = time.perf_counter()
-    try:
-        db[spec.collection].create_index(list(spec.keys), **spec.options)
-    except OperationFailure as exc:
-        if exc.code in INDEX_EXISTS_CODES:
-            return IndexResult(spec.collection, spec.name, "existing", 0.0, "same keys under another name")
-        if info.is_local and spec.is_text:  # it keeps text indexes out of listIndexes and refuses a second one
-            return IndexResult(spec.collection, spec.name, "existing", 0.0, "not listed by the local server")
-        raise KitError(
-            f"cannot create index {spec.name} on {spec.collection}: {exc.details.get('errmsg', exc)}"
-        ) from None
-    return IndexResult(spec.collection, spec.name, "created", time.perf_counter() - began)
-
-
-def ensure_vector_index(db: Database, info: ServerInfo) -> IndexResult:
-    """The Atlas Vector Search index, or a 'skipped' result saying why the server cannot have one."""
-
-    def skipped(reason: str) -> IndexResult:
-        return IndexResult(VECTOR_COLLECTION, VECTOR_INDEX_NAME, "skipped", 0.0, reason)
-
-    if info.is_local:
-        return skipped("the local server has no Atlas Search (use Atlas, or MongoDB 8.2+ with mongot)")
-    collection = db[VECTOR_COLLECTION]
-    try:
-        present = {ix["name"] for ix in collection.list_search_indexes()}
-    except OperationFailure as exc:
-        return skipped(f"this server has no Atlas Search ({str(exc.details.get('errmsg', exc)).splitlines()[0][:120]})")
-    if VECTOR_INDEX_NAME in present:
-        return IndexResult(VECTOR_COLLECTION, VECTOR_INDEX_NAME, "existing", 0.0)
-    began = time.perf_counter()
-    model = SearchIndexModel(
-        vector_index_definition(embedding_dimensions(db)), name=VECTOR_INDEX_NAME, type="vectorSearch"
-    )
-    collection.create_search_index(model)
-    return IndexResult(
-        VECTOR_COLLECTION, VECTOR_INDEX_NAME, "created", time.perf_counter() - began, "builds in the background"
-    )
-
-
-def create_indexes(db: Database, info: ServerInfo) -> list[IndexResult]:
-    """Every index of INDEXES, then the vector index."""
-    return [ensure_index(db, spec, info) for spec in INDEXES] + [ensure_vector_index(db, info)]
+from zava.mongo.indexing import create_indexes
+from zava.mongo.server import server_info
 
 
 @cli
@@ -92,26 +23,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.emit_js:
         sys.stdout.write(mongosh_script())
         return 0
-    config, client = connect_from_args(args)
-    db = client[config.database]
-    began = time.perf_counter()
-    results = create_indexes(db, server_info(client))
-    print(
-        table(
-            ["collection", "index", "status", "seconds"], [(r.collection, r.name, r.status, r.seconds) for r in results]
+    with connected(args) as (config, client):
+        db = client[config.database]
+        began = time.perf_counter()
+        results = create_indexes(db, server_info(client))
+        print(
+            table(
+                ["collection", "index", "status", "seconds"],
+                [(r.collection, r.name, r.status, r.seconds) for r in results],
+            )
         )
-    )
-    for r in results:
-        if r.status == "skipped":
-            warn(f"vector index {r.name} skipped: {r.detail}")
-    created = sum(r.status == "created" for r in results)
-    existing = sum(r.status == "existing" for r in results)
-    skipped = sum(r.status == "skipped" for r in results)
-    ok(
-        f"{len(results)} indexes on {config.database!r}: {created} created, {existing} already there, "
-        f"{skipped} skipped ({time.perf_counter() - began:.1f} s)"
-    )
-    return 0
+        for r in results:
+            if r.status == "skipped":
+                warn(f"vector index {r.name} skipped: {r.detail}")
+        created = sum(r.status == "created" for r in results)
+        existing = sum(r.status == "existing" for r in results)
+        skipped = sum(r.status == "skipped" for r in results)
+        ok(
+            f"{len(results)} indexes on {config.database!r}: {created} created, {existing} already there, "
+            f"{skipped} skipped ({time.perf_counter() - began:.1f} s)"
+        )
+        return 0
 
 
 if __name__ == "__main__":

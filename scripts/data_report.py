@@ -5,43 +5,45 @@ from __future__ import annotations
 import sys
 import time
 
-from common import base_parser, cli, connect_from_args, fail, ok, say, table
-from report import build_report
+from common import connected
+from zava.cli import base_parser, cli
+from zava.console import fail, ok, say, table
+from zava.verify.data_report import build_report
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__).parse_args(argv)
-    config, client = connect_from_args(args)
-    began = time.perf_counter()
-    report = build_report(client[config.database], config)
-    print(
-        table(
-            ["collection", "documents", "expected"],
-            [
-                (name, actual, "" if expected is None else expected)
-                for name, (actual, expected) in report.counts.items()
-            ],
+    with connected(args) as (config, client):
+        began = time.perf_counter()
+        report = build_report(client[config.database], config)
+        print(
+            table(
+                ["collection", "documents", "expected"],
+                [
+                    (name, actual, "" if expected is None else expected)
+                    for name, (actual, expected) in report.counts.items()
+                ],
+            )
         )
-    )
-    print()
-    print(table(["rule", "checked", "broken"], [(r.name, r.checked, r.broken) for r in report.rules.values()]))
-    print()
-    print(table(["measure", "value", "target"], report.figures))
-    print()
-    print("\n".join(report.heatmap))
-    for name, (actual, expected) in report.counts.items():
-        if expected is not None and actual != expected:
-            fail(f"{name}: {actual:,} documents, expected {expected:,} for the configured sizes")
-    for rule in report.rules.values():
-        for example in rule.examples:
-            fail(f"{rule.name}: {example}")
-    seconds = time.perf_counter() - began
-    if not report.ok:
-        say(f"read {config.database!r} in {seconds:.1f} s")
-        return 1
-    ok(f"{config.database!r} passes every rule ({seconds:.1f} s)")
-    return 0
+        print()
+        print(table(["rule", "checked", "broken"], [(r.name, r.checked, r.broken) for r in report.rules.values()]))
+        print()
+        print(table(["measure", "value", "target"], report.figures))
+        print()
+        print("\n".join(report.heatmap))
+        for name, (actual, expected) in report.counts.items():
+            if expected is not None and actual != expected:
+                fail(f"{name}: {actual:,} documents, expected {expected:,} for the configured sizes")
+        for rule in report.rules.values():
+            for example in rule.examples:
+                fail(f"{rule.name}: {example}")
+        seconds = time.perf_counter() - began
+        if not report.ok:
+            say(f"read {config.database!r} in {seconds:.1f} s")
+            return 1
+        ok(f"{config.database!r} passes every rule ({seconds:.1f} s)")
+        return 0
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ from typing import Any
 
 from pymongo.database import Database
 
-from common import ConfigError, KitError, base_parser, cli, connect_from_args, ok, progress, say, table, warn
-from ditto_checks import checks, choose_subset, load, read_subset, run_check, unchecked
-from ditto_store import DEFAULT_DIR, SdkUnavailable, load_sdk, open_store
+from common import ConfigError, KitError, connected
+from zava.cli import base_parser, cli
+from zava.console import ok, progress, say, table, warn
+from zava.ditto.local_store import DEFAULT_DIR, SdkUnavailable, load_sdk, open_store
+from zava.verify.ditto_local import checks, choose_subset, load, read_subset, run_check, unchecked
 
 
 async def run(sdk: Any, db: Database, args: argparse.Namespace) -> int:
@@ -80,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except SdkUnavailable as exc:
         warn(str(exc))
         return 0
-    config, client = connect_from_args(args)
-    return asyncio.run(run(sdk, client[config.database], args))
+    with connected(args) as (config, client):
+        return asyncio.run(run(sdk, client[config.database], args))
 
 
 if __name__ == "__main__":

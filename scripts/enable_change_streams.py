@@ -6,41 +6,53 @@ import sys
 
 from pymongo.errors import OperationFailure
 
-from change_streams import LOCAL_NO_PRE_IMAGES, enable_images, failure_guidance, images_enabled, topology_warning
-from common import SYNCED_COLLECTIONS, KitError, base_parser, cli, connect_from_args, ok, server_info, table, warn
+from common import KitError, connected
+from zava.cli import base_parser, cli
+from zava.console import ok, table, warn
+from zava.model.collections import SYNCED_COLLECTIONS
+from zava.mongo.change_streams import (
+    LOCAL_NO_PRE_IMAGES,
+    enable_images,
+    failure_guidance,
+    images_enabled,
+    topology_warning,
+)
+from zava.mongo.server import server_info
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__).parse_args(argv)
-    config, client = connect_from_args(args)
-    info = server_info(client)
-    db = client[config.database]
-    problem = topology_warning(client, info)
-    if problem:
-        warn(problem)
-    rows, failures = [], []
-    for name in SYNCED_COLLECTIONS:
-        try:
-            created = enable_images(db, name)
-        except OperationFailure as exc:
-            failures.append(failure_guidance(exc))
-            rows.append((name, "failed", failures[-1]))
-            continue
-        state = images_enabled(db, name)
-        status = {True: "enabled", False: "not enabled", None: "accepted"}[state]
-        detail = "collection created; " if created else ""
-        detail += "the server does not report the option back" if state is None else "read back from listCollections"
-        if state is False:
-            failures.append(f"{name}: collMod succeeded but listCollections does not show the option")
-        rows.append((name, status, detail))
-    print(table(["collection", "pre/post images", "detail"], rows))
-    if failures:
-        raise KitError(f"{len(failures)} collection(s) not enabled: {failures[0]}")
-    if info.is_local:
-        warn(LOCAL_NO_PRE_IMAGES)
-    ok(f"changeStreamPreAndPostImages requested on {len(rows)} synced collections of {config.database!r}")
-    return 0
+    with connected(args) as (config, client):
+        info = server_info(client)
+        db = client[config.database]
+        problem = topology_warning(client, info)
+        if problem:
+            warn(problem)
+        rows, failures = [], []
+        for name in SYNCED_COLLECTIONS:
+            try:
+                created = enable_images(db, name)
+            except OperationFailure as exc:
+                failures.append(failure_guidance(exc))
+                rows.append((name, "failed", failures[-1]))
+                continue
+            state = images_enabled(db, name)
+            status = {True: "enabled", False: "not enabled", None: "accepted"}[state]
+            detail = "collection created; " if created else ""
+            detail += (
+                "the server does not report the option back" if state is None else "read back from listCollections"
+            )
+            if state is False:
+                failures.append(f"{name}: collMod succeeded but listCollections does not show the option")
+            rows.append((name, status, detail))
+        print(table(["collection", "pre/post images", "detail"], rows))
+        if failures:
+            raise KitError(f"{len(failures)} collection(s) not enabled: {failures[0]}")
+        if info.is_local:
+            warn(LOCAL_NO_PRE_IMAGES)
+        ok(f"changeStreamPreAndPostImages requested on {len(rows)} synced collections of {config.database!r}")
+        return 0
 
 
 if __name__ == "__main__":

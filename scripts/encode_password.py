@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import getpass
 import sys
-from urllib.parse import quote
 
-from common import KitError, base_parser, cli, say
-
-
-def encode_password(password: str) -> str:
-    """RFC 3986 percent-encoding: every character outside A-Z a-z 0-9 - . _ ~ is escaped."""
-    return quote(password, safe="")
+from common import KitError
+from zava.cli import base_parser, cli
+from zava.console import say
+from zava.mongo.credentials import encode_password
 
 
 @cli

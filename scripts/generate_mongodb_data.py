@@ -8,27 +8,15 @@ from pathlib import Path
 
 from pymongo.errors import PyMongoError
 
-from catalog import load_catalog
-from common import (
-    Config,
-    Interrupted,
-    KitError,
-    base_parser,
-    cli,
-    confirm,
-    connect,
-    describe_mongo_error,
-    load_config,
-    ok,
-    peak_memory_mb,
-    say,
-    server_info,
-    table,
-)
-from database import empty_collections, existing_counts
-from dataset import Dataset, DatasetSpec
-from embeddings import provider_from_settings
-from loader import EncodeSink, JsonLinesSink, LoadStats, MongoSink, Sink, load
+from common import Config, Interrupted, KitError, connect, describe_mongo_error, load_config
+from zava.cli import base_parser, cli
+from zava.console import confirm, ok, peak_memory_mb, say, table
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.generation.loader import EncodeSink, JsonLinesSink, LoadStats, MongoSink, Sink, load, verify_counts, written
+from zava.model.catalog import load_catalog
+from zava.mongo.admin import empty_collections, existing_counts
+from zava.mongo.server import server_info
+from zava.reads.embeddings import provider_from_settings
 
 RERUN = "python scripts/generate_mongodb_data.py --yes"
 
@@ -71,22 +59,6 @@ def prepare_mongo(config: Config, assume_yes: bool, quiet: bool) -> MongoSink:
     if not quiet:
         say(f"Loading into database {config.database!r} on {kind}")
     return MongoSink(db, config.batch_size)
-
-
-def verify_counts(sink: MongoSink, expected: dict[str, int]) -> None:
-    """The server holds exactly the expected number of documents in every collection."""
-    counts = existing_counts(sink.db)
-    wrong = {name: (counts.get(name, 0), n) for name, n in expected.items() if counts.get(name, 0) != n}
-    if wrong:
-        detail = ", ".join(f"{name} {got:,} (expected {want:,})" for name, (got, want) in wrong.items())
-        raise KitError(f"the database does not hold the expected documents after the load: {detail}")
-
-
-def written(stats: LoadStats) -> str:
-    """How many documents reached the target, as far as we know."""
-    if stats.in_flight:
-        return f"{stats.total:,} to {stats.total + stats.in_flight:,}"
-    return f"{stats.total:,}"
 
 
 @cli

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from common import base_parser, cli, connect_from_args, say, server_info, table, warn
-from search import describe_hits, fuse, query_embedder, text_caveat, text_search, vector_search
+from common import connected
+from zava.cli import base_parser, cli
+from zava.console import say, table, warn
+from zava.mongo.server import server_info
+from zava.reads.search import describe_hits, fuse, query_embedder, text_caveat, text_search, vector_search
 
 
 @cli
@@ -15,42 +18,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["vector", "text", "hybrid"], default="hybrid", help="default: hybrid")
     parser.add_argument("--limit", type=int, default=5, help="results to show (default 5)")
     args = parser.parse_args(argv)
-    config, client = connect_from_args(args)
-    db = client[config.database]
-    hits = []
-    if args.mode in ("vector", "hybrid"):
-        vector_hits, how = vector_search(
-            db,
-            server_info(client),
-            query_embedder(db, config.values),
-            args.query,
-            args.limit if args.mode == "vector" else 4 * args.limit,
-        )
-        say(f"vector search: {how}")
-        hits.append(vector_hits)
-    if args.mode in ("text", "hybrid"):
-        caveat = text_caveat(server_info(client))
-        if caveat:
-            warn(caveat)
-        hits.append(text_search(db, args.query, args.limit if args.mode == "text" else 4 * args.limit))
-    ranked = hits[0][: args.limit] if len(hits) == 1 else fuse(hits, args.limit)
-    if args.mode == "hybrid":
-        say("hybrid: vector and text ranks fused (reciprocal rank fusion, k = 60)")
-    rows = [
-        (
-            rank,
-            round(h["score"], 4),
-            h.get("product_name", ""),
-            h.get("sku", ""),
-            h.get("base_price", 0.0),
-            h["category"],
-        )
-        for rank, h in enumerate(describe_hits(db, ranked), start=1)
-    ]
-    print(table(["#", "score", "product", "SKU", "price", "category"], rows))
-    if not rows:
-        say("no products matched")
-    return 0
+    with connected(args) as (config, client):
+        db = client[config.database]
+        hits = []
+        if args.mode in ("vector", "hybrid"):
+            vector_hits, how = vector_search(
+                db,
+                server_info(client),
+                query_embedder(db, config.values),
+                args.query,
+                args.limit if args.mode == "vector" else 4 * args.limit,
+            )
+            say(f"vector search: {how}")
+            hits.append(vector_hits)
+        if args.mode in ("text", "hybrid"):
+            caveat = text_caveat(server_info(client))
+            if caveat:
+                warn(caveat)
+            hits.append(text_search(db, args.query, args.limit if args.mode == "text" else 4 * args.limit))
+        ranked = hits[0][: args.limit] if len(hits) == 1 else fuse(hits, args.limit)
+        if args.mode == "hybrid":
+            say("hybrid: vector and text ranks fused (reciprocal rank fusion, k = 60)")
+        rows = [
+            (
+                rank,
+                round(h["score"], 4),
+                h.get("product_name", ""),
+                h.get("sku", ""),
+                h.get("base_price", 0.0),
+                h["category"],
+            )
+            for rank, h in enumerate(describe_hits(db, ranked), start=1)
+        ]
+        print(table(["#", "score", "product", "SKU", "price", "category"], rows))
+        if not rows:
+            say("no products matched")
+        return 0
 
 
 if __name__ == "__main__":

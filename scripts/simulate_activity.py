@@ -7,8 +7,10 @@ import sys
 
 import numpy as np
 
-from activity import Simulator, Tally, chosen_stores, run, stop_on_signals
-from common import ConfigError, base_parser, cli, connect_from_args, ok, say, table, warn
+from common import ConfigError, connected
+from zava.cli import base_parser, cli
+from zava.console import ok, say, table, warn
+from zava.generation.activity import Simulator, Tally, chosen_stores, run, stop_on_signals
 
 
 def _status(tally: Tally) -> None:
@@ -29,21 +31,21 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--rate must be a number of events per second above 0, got {args.rate:g}")
     if not (0 <= args.duration < math.inf):
         raise ConfigError(f"--duration must be 0 (until Ctrl-C) or more seconds, got {args.duration:g}")
-    config, client = connect_from_args(args)
-    simulator = Simulator(client[config.database], stores, np.random.default_rng(args.seed))
-    live = not args.quiet and sys.stderr.isatty()
-    if not args.quiet:
-        span = f"for {args.duration:g} s" if args.duration else "until Ctrl-C"
-        say(f"simulating {args.rate:g} events/s at {len(stores)} stores {span} (Ctrl-C stops with the summary)")
-    with stop_on_signals() as stopping:
-        tally = run(simulator.step, args.rate, args.duration, stopping, _status if live else None)
-    if live:
-        sys.stderr.write("\r\033[K")
-    print(table(["event", "count"], tally.rows()))
-    ok(f"{tally.events:,} events in {tally.seconds:.1f} s: {tally.rate:.1f} events/s (asked for {args.rate:g})")
-    if tally.rate < 0.9 * args.rate and tally.seconds >= 1:
-        warn("the server could not keep up with the requested rate")
-    return 0
+    with connected(args) as (config, client):
+        simulator = Simulator(client[config.database], stores, np.random.default_rng(args.seed))
+        live = not args.quiet and sys.stderr.isatty()
+        if not args.quiet:
+            span = f"for {args.duration:g} s" if args.duration else "until Ctrl-C"
+            say(f"simulating {args.rate:g} events/s at {len(stores)} stores {span} (Ctrl-C stops with the summary)")
+        with stop_on_signals() as stopping:
+            tally = run(simulator.step, args.rate, args.duration, stopping, _status if live else None)
+        if live:
+            sys.stderr.write("\r\033[K")
+        print(table(["event", "count"], tally.rows()))
+        ok(f"{tally.events:,} events in {tally.seconds:.1f} s: {tally.rate:.1f} events/s (asked for {args.rate:g})")
+        if tally.rate < 0.9 * args.rate and tally.seconds >= 1:
+            warn("the server could not keep up with the requested rate")
+        return 0
 
 
 if __name__ == "__main__":

@@ -8,22 +8,13 @@ from __future__ import annotations
 import sys
 import time
 
-from common import (
-    ConfigError,
-    KitError,
-    base_parser,
-    cli,
-    connect,
-    load_config,
-    ok,
-    say,
-    server_info,
-    table,
-    warn,
-)
-from ditto_api import DittoClient
-from http_retry import backoff
-from sync_check import HEADERS, check_all, details
+from common import ConfigError, KitError, connect, load_config
+from zava.cli import base_parser, cli
+from zava.console import ok, say, table, warn
+from zava.ditto.http_api import DittoClient
+from zava.http_retry import backoff
+from zava.mongo.server import server_info
+from zava.verify.sync_check import HEADERS, check_all, details
 
 
 @cli

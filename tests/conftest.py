@@ -17,7 +17,7 @@ import pytest
 from pymongo import MongoClient
 
 from common import PROJECT_ROOT
-from local_server import LocalServer
+from zava.mongo.local_server import LocalServer
 
 SCRIPTS = PROJECT_ROOT / "scripts"
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 import connector_config
-from common import COLLECTIONS
 from conftest import free_port, run_script
+from zava.model.collections import COLLECTIONS
 
 SYNCED = [c for c in COLLECTIONS if c.synced]
 NOT_SYNCED = [c.name for c in COLLECTIONS if not c.synced]

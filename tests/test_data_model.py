@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import data_model
-from common import COLLECTIONS, PROJECT_ROOT
-from dataset import DatasetSpec
+from common import PROJECT_ROOT
+from zava.docs import data_model
+from zava.generation.dataset import DatasetSpec
+from zava.model.collections import COLLECTIONS
 
 
 def test_every_generated_field_is_documented_and_nothing_else():

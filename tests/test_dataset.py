@@ -10,11 +10,11 @@ import bson
 import numpy as np
 import pytest
 
-from catalog import MONTHS, load_catalog
-from common import SYNCED_COLLECTIONS
-from dataset import Dataset, DatasetSpec
-from reference import STORES, TAX_RATE
-from report import ID_FORMATS
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.catalog import MONTHS, load_catalog
+from zava.model.collections import SYNCED_COLLECTIONS
+from zava.model.ids import ID_FORMATS
+from zava.model.reference import STORES, TAX_RATE
 
 CATALOG = load_catalog()
 START, END = datetime(2023, 11, 25, tzinfo=UTC), datetime(2026, 11, 25, tzinfo=UTC)

@@ -13,12 +13,12 @@ import pytest
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from catalog import load_catalog
 from common import ConfigError, KitError
 from conftest import SCRIPTS
-from dataset import Dataset, DatasetSpec
-from ditto_checks import checks, choose_subset, difference, read_subset, unchecked
-from ditto_store import SYNCED, insert_statement, to_ditto
+from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.catalog import load_catalog
+from zava.verify.ditto_local import checks, choose_subset, difference, read_subset, unchecked
 
 SIZE = ["--customers", "300", "--orders", "2000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
 DATABASE = "zava_ditto_local"

@@ -18,8 +18,8 @@ import requests
 
 from common import ConfigError, KitError
 from conftest import http_server
-from embeddings_azure import AzureOpenAIEmbedder
-from http_retry import MAX_RETRY_AFTER, backoff
+from zava.http_retry import MAX_RETRY_AFTER, backoff
+from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 
 KEY = "sk-test-5f3c9a1e-do-not-leak"
 DEPLOYMENT = "text-embed-3-small"

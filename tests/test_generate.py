@@ -13,9 +13,10 @@ from bson import json_util
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from common import COLLECTION_NAMES, server_info
 from conftest import SCRIPTS, free_port, run_script
-from local_server import LocalServer
+from zava.model.collections import COLLECTION_NAMES
+from zava.mongo.local_server import LocalServer
+from zava.mongo.server import server_info
 
 SMALL = ["--customers", "300", "--orders", "1500", "--start-date", "2024-01-01", "--end-date", "2025-01-01"]
 

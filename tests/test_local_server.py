@@ -10,7 +10,7 @@ from pymongo import MongoClient
 import local_server
 from common import KitError
 from conftest import free_port, run_script
-from local_server import LocalServer
+from zava.mongo.local_server import LocalServer
 
 
 def test_start_status_stop_and_data_survives_a_restart(tmp_path):

@@ -19,11 +19,12 @@ import enable_change_streams
 import generate_mongodb_data
 import test_change_streams as change_stream_check
 import trigger_initial_sync
-from common import COLLECTION_NAMES, SYNCED_COLLECTIONS, server_info
 from conftest import SCRIPTS, free_port, run_script
-from indexes import INDEXES, spec_signature
-from test_change_streams import PROBE_COLLECTION
-from trigger_initial_sync import MARKER_FIELD, SyncState
+from zava.model.collections import COLLECTION_NAMES, SYNCED_COLLECTIONS
+from zava.model.indexes import INDEXES, spec_signature
+from zava.mongo.change_streams import PROBE_COLLECTION
+from zava.mongo.initial_sync import MARKER_FIELD, SyncState
+from zava.mongo.server import server_info
 
 SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
 

@@ -13,11 +13,12 @@ import create_indexes
 import generate_mongodb_data
 import sample_queries
 import search_products
-from catalog import MONTHS
-from common import PROJECT_ROOT, server_info
-from queries import QUERIES, example_params, run_query
-from search import exact_cosine, query_embedder, vector_search
+from common import PROJECT_ROOT
 from search_queries import QUERIES as SEARCH_SET
+from zava.model.catalog import MONTHS
+from zava.mongo.server import server_info
+from zava.reads.queries import QUERIES, example_params, run_query
+from zava.reads.search import exact_cosine, query_embedder, vector_search
 
 SIZE = ["--customers", "400", "--orders", "4000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
 

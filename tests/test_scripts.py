@@ -15,7 +15,8 @@ import check_credentials
 import encode_password
 import generate_mongodb_data
 import test_connection as connection_script
-from common import COLLECTIONS, PROJECT_ROOT
+from common import PROJECT_ROOT
+from zava.model.collections import COLLECTIONS
 
 ENTRY_POINTS = {
     path.stem: importlib.import_module(path.stem)
@@ -147,7 +148,7 @@ def test_connector_setup_mapping_is_the_collection_definition():
 
 
 def test_scripts_reference_lists_every_index():
-    from indexes import INDEXES
+    from zava.model.indexes import INDEXES
 
     section = (PROJECT_ROOT / "SCRIPTS_REFERENCE.md").read_text().split("## create_indexes.py")[1].split("\n## ")[0]
     listed = {}

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import generate_mongodb_data
-from activity import Simulator, chosen_stores
 from conftest import SCRIPTS, run_script
-from reference import STORES, TAX_RATE
+from zava.generation.activity import Simulator, chosen_stores
+from zava.model.reference import STORES, TAX_RATE
 
 SMALL = ["--customers", "300", "--orders", "2000", "--quiet", "--yes"]
 GENERATED_ID = re.compile(r"order_\d{8}")

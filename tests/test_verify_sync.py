@@ -16,10 +16,11 @@ from pymongo import MongoClient
 
 import generate_mongodb_data
 import verify_sync
-from common import COLLECTIONS, ConfigError, KitError
+from common import ConfigError, KitError
 from conftest import free_port, http_server, run_script
-from ditto_api import DittoClient, cloud_endpoint
-from sync_check import differences
+from zava.ditto.http_api import DittoClient, cloud_endpoint
+from zava.model.collections import COLLECTIONS
+from zava.verify.sync_check import differences
 
 KEY = "dtto-api-key-7f3a9c21-do-not-leak"
 APP_ID = "2b9a5c1e-0f4d-4c7a-9e1b-5d6f7a8b9c0d"

@@ -14,7 +14,10 @@ from typing import Protocol
 import bson
 from pymongo.database import Database
 
-from common import COLLECTION_NAMES, progress
+from common import KitError
+from zava.console import progress
+from zava.model.collections import COLLECTION_NAMES
+from zava.mongo.admin import existing_counts
 
 Batch = tuple[str, list[dict]]
 _DONE = object()
@@ -148,3 +151,19 @@ def load(batches: Iterable[Batch], sink: Sink, expected: dict[str, int], quiet: 
             bar.close()
         sink.close()
     return stats
+
+
+def verify_counts(sink: MongoSink, expected: dict[str, int]) -> None:
+    """The server holds exactly the expected number of documents in every collection."""
+    counts = existing_counts(sink.db)
+    wrong = {name: (counts.get(name, 0), n) for name, n in expected.items() if counts.get(name, 0) != n}
+    if wrong:
+        detail = ", ".join(f"{name} {got:,} (expected {want:,})" for name, (got, want) in wrong.items())
+        raise KitError(f"the database does not hold the expected documents after the load: {detail}")
+
+
+def written(stats: LoadStats) -> str:
+    """How many documents reached the target, as far as we know."""
+    if stats.in_flight:
+        return f"{stats.total:,} to {stats.total + stats.in_flight:,}"
+    return f"{stats.total:,}"

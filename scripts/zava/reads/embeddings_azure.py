@@ -11,7 +11,7 @@ import numpy as np
 import requests
 
 from common import ConfigError, KitError
-from http_retry import Service, keyless_error, post_with_retries
+from zava.http_retry import Service, keyless_error, post_with_retries
 
 DEFAULT_API_VERSION = "2024-10-21"
 

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import requests
 
 from common import ConfigError, KitError, mask_uri
-from http_retry import Service, error_message, keyless_error, post_with_retries
+from zava.http_retry import Service, error_message, keyless_error, post_with_retries
 
 EXECUTE_PATH = "/api/v4/store/execute"
 

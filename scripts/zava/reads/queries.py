@@ -16,8 +16,9 @@ from typing import Any
 
 from pymongo.database import Database
 
-from catalog import MONTHS
 from common import KitError
+from zava.model.catalog import MONTHS
+from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
 
 Build = Callable[["Params", list], Any]
 
@@ -121,7 +122,6 @@ def render_call(call: Call) -> str:
 
 # ---------------------------------------------------------------- the queries
 
-LIVE = {"deleted": False}
 PRODUCT_NAMES = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1}
 
 
@@ -131,7 +131,7 @@ def _month_key(path: str, start: int, length: int) -> dict:
 
 def _low_stock_pipeline(p: Params, _: list) -> list:
     return [
-        {"$match": {"store_id": p.store_id, **LIVE, "$expr": {"$lte": ["$stock_level", "$reorder_threshold"]}}},
+        {"$match": {"store_id": p.store_id, **LIVE, **LOW_STOCK}},
         {"$lookup": {"from": "products", "localField": "product_id", "foreignField": "product_id", "as": "product"}},
         {"$unwind": "$product"},
         {"$lookup": {"from": "stores", "localField": "store_id", "foreignField": "store_id", "as": "store"}},
@@ -169,10 +169,6 @@ def _by_aisle_pipeline(p: Params, _: list) -> list:
         },
         {"$sort": {"shelf": 1, "bin": 1, "product_id": 1}},
     ]
-
-
-def _rounded(rows: list[dict], *fields: str) -> list[dict]:
-    return [{**r, **{f: round(r[f], 2) for f in fields}} for r in rows]
 
 
 def _category_months(p: Params, results: list) -> dict:
@@ -377,7 +373,7 @@ QUERIES: tuple[SampleQuery, ...] = (
                 "orders",
                 "aggregate",
                 lambda p, _: [
-                    {"$match": {"status": {"$in": ["pending", "shipped", "completed"]}, **LIVE}},
+                    {"$match": {"status": {"$in": list(REVENUE_STATUSES)}, **LIVE}},
                     {
                         "$group": {
                             "_id": {"$concat": ["$store_id", "|", _month_key("$order_date", 0, 7)]},
@@ -441,14 +437,12 @@ QUERIES: tuple[SampleQuery, ...] = (
                 "inventory",
                 "aggregate",
                 lambda p, _: [
-                    {"$match": {**LIVE, "$expr": {"$lte": ["$stock_level", "$reorder_threshold"]}}},
+                    {"$match": {**LIVE, **LOW_STOCK}},
                     {
                         "$group": {
                             "_id": "$store_id",
                             "lines": {"$sum": 1},
-                            "units_to_order": {
-                                "$sum": {"$subtract": [{"$multiply": ["$reorder_threshold", 3]}, "$stock_level"]}
-                            },
+                            "units_to_order": {"$sum": UNITS_TO_ORDER},
                         }
                     },
                     {"$sort": {"_id": 1}},

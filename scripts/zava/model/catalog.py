@@ -1,4 +1,4 @@
-"""The product catalog (scripts/data/catalog.json): loading and validation."""
+"""The product catalog (catalog.json beside this module): loading and validation."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from common import KitError
+from zava.model.ids import product_id
 
-CATALOG_PATH = Path(__file__).resolve().parent / "data" / "catalog.json"
+CATALOG_PATH = Path(__file__).resolve().with_name("catalog.json")
 MONTHS: tuple[str, ...] = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 SKU_PATTERN = re.compile(r"[A-Z]{2,5}-[A-Z]{2,6}-\d{3}")
 COST_RATIO = 0.67  # cost = base_price x 0.67, a 33% gross margin
@@ -47,7 +48,7 @@ class Product:
 
     @property
     def product_id(self) -> str:
-        return "prod_" + self.sku.lower().replace("-", "_")
+        return product_id(self.sku)
 
     @property
     def cost(self) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,30 +20,31 @@ from datetime import UTC, datetime
 import numpy as np
 from pymongo.database import Database
 
-from catalog import MONTHS
-from common import ConfigError, KitError, iso
-from dataset import (
-    DISCOUNT_SHARE,
-    DISCOUNT_WEIGHTS,
-    DISCOUNTS,
-    PRICE_VARIATION,
+from common import ConfigError, KitError
+from zava.generation.distributions import (
+    ITEMS_PER_ORDER,
     PRIMARY_STORE_SHARE,
-    QUANTITY,
     STORE_ORDER_WEIGHT,
+    discounts,
+    quantities,
+    unit_prices,
+    weighted,
 )
-from reference import STORES, TAX_RATE, Store
+from zava.model.catalog import MONTHS
+from zava.model.ids import live_item_id, live_order_id
+from zava.model.money import line_total_cents, tax_cents, to_cents, to_dollars
+from zava.model.reference import STORES, Store
+from zava.model.rules import LIVE, LOW_STOCK, OPEN_STATUSES, RESTOCK_FACTOR
+from zava.model.timestamps import iso
 
 # event kind -> share of events; a kind with nothing to do falls back to a new order
 EVENT_WEIGHTS: dict[str, float] = {"order": 0.50, "status": 0.25, "restock": 0.10, "move": 0.10, "cancel": 0.05}
 IDLE = "idle"  # a new order was due but the store had nothing in stock
-LINES_PER_ORDER = np.array([0.45, 0.30, 0.15, 0.10])  # 1..4 lines
 NEXT_STATUS = {"pending": "shipped", "shipped": "completed"}
 RECENT_ORDERS = 1000  # open (pending or shipped) orders of the chosen stores picked up at start
-RESTOCK_TO = 3  # a restock brings stock to this many times the reorder threshold
 MOVABLE = {"shelf": "ABCDEF", "bin": [f"{n:02d}" for n in range(1, 25)]}  # location fields a move may set
 MAX_BACKLOG_S = 1.0  # when the server falls further behind than this, the schedule forgets the rest
 REPORT_EVERY_S = 0.5
-LIVE = {"deleted": False}
 
 
 def chosen_stores(raw: str | None) -> list[Store]:
@@ -57,15 +57,6 @@ def chosen_stores(raw: str | None) -> list[Store]:
     if unknown or not names:
         raise ConfigError(f"--stores: unknown store {', '.join(unknown) or repr(raw)}; choose from {', '.join(known)}")
     return [known[n] for n in dict.fromkeys(names)]
-
-
-def new_order_id() -> str:
-    """`order_` + 32 hex digits of an OS uuid4: never one of the generated `order_00000001` ids."""
-    return f"order_{uuid.uuid4().hex}"
-
-
-def _dollars(cents: int) -> float:
-    return round(int(cents) / 100, 2)
 
 
 class Simulator:
@@ -96,7 +87,7 @@ class Simulator:
                 "(python scripts/generate_mongodb_data.py)"
             )
         self.product_index = {p["product_id"]: i for i, p in enumerate(self.products)}
-        self.price_cents = np.array([round(p["base_price"] * 100) for p in self.products], dtype=np.int64)
+        self.price_cents = to_cents([p["base_price"] for p in self.products])
         self.popularity = 1 / np.sqrt(np.maximum(self.price_cents, 1))  # cheaper items sell more often
         category_ids = sorted({p["category_id"] for p in self.products})
         self.category = np.array([category_ids.index(p["category_id"]) for p in self.products])
@@ -127,7 +118,7 @@ class Simulator:
         for products in self.carried.values():
             products.sort()
         recent = self.db.orders.find(
-            {"store_id": {"$in": store_ids}, "status": {"$in": list(NEXT_STATUS)}, **LIVE}, {"status": 1}
+            {"store_id": {"$in": store_ids}, "status": {"$in": list(OPEN_STATUSES)}, **LIVE}, {"status": 1}
         ).sort([("order_date", -1), ("_id", -1)])
         self.open: dict[str, str] = {r["_id"]: r["status"] for r in reversed(list(recent.limit(RECENT_ORDERS)))}
 
@@ -182,13 +173,11 @@ class Simulator:
         category, popularity = self.category[pool], self.popularity[pool]
         in_category = np.bincount(category, weights=popularity, minlength=self.season.shape[1])[category]
         weights = self.season[now.month - 1][category] * popularity / in_category
-        lines = min(int(self.rng.choice(len(LINES_PER_ORDER), p=LINES_PER_ORDER)) + 1, len(pool))
+        lines = min(int(weighted(self.rng, ITEMS_PER_ORDER, 1)[0]) + 1, len(pool))
         picked = pool[self.rng.choice(len(pool), size=lines, replace=False, p=weights / weights.sum())]
-        wanted = self.rng.choice(len(QUANTITY), size=lines, p=QUANTITY) + 1
-        discounted = self.rng.random(lines) < DISCOUNT_SHARE
-        discount = np.where(discounted, DISCOUNTS[self.rng.choice(len(DISCOUNTS), size=lines, p=DISCOUNT_WEIGHTS)], 0)
-        variation = 1 + self.rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=lines)
-        unit = np.round(self.price_cents[picked] * store.order_value * variation).astype(np.int64)
+        wanted = quantities(self.rng, lines)
+        discount = discounts(self.rng, lines)
+        unit = unit_prices(self.rng, self.price_cents[picked], store.order_value)
         customer_id, customer_name = self._customer(store.store_id)
 
         stamp = iso(now)
@@ -197,11 +186,11 @@ class Simulator:
         kept = [k for k, q in enumerate(taken) if q]
         if not kept:
             return False
-        order_id = new_order_id()
-        line_cents = {k: round(int(unit[k]) * taken[k] * (100 - int(discount[k])) / 100) for k in kept}
+        order_id = live_order_id()
+        line_cents = dict(zip(kept, line_total_cents(unit[kept], [taken[k] for k in kept], discount[kept]).tolist()))
         items = [
             {
-                "_id": str(uuid.uuid4()),
+                "_id": live_item_id(),
                 "order_id": order_id,
                 "store_id": store.store_id,
                 "order_date": stamp,
@@ -209,15 +198,15 @@ class Simulator:
                 "sku": products[k]["sku"],
                 "product_name": products[k]["product_name"],
                 "quantity": taken[k],
-                "unit_price": _dollars(unit[k]),
+                "unit_price": to_dollars(unit[k]),
                 "discount_percent": int(discount[k]),
-                "line_total": _dollars(line_cents[k]),
+                "line_total": to_dollars(line_cents[k]),
                 "deleted": False,
             }
             for k in kept
         ]
         subtotal = sum(line_cents.values())
-        tax = round(subtotal * TAX_RATE)
+        tax = int(tax_cents(subtotal))
         self.db.order_items.insert_many(items)
         self.db.orders.insert_one(
             {
@@ -229,9 +218,9 @@ class Simulator:
                 "customer_name": customer_name,
                 "store_name": store.name,
                 "item_count": len(items),
-                "subtotal": _dollars(subtotal),
-                "tax": _dollars(tax),
-                "total": _dollars(subtotal + tax),
+                "subtotal": to_dollars(subtotal),
+                "tax": to_dollars(tax),
+                "total": to_dollars(subtotal + tax),
                 "status": "pending",
                 "updated_at": stamp,
                 "deleted": False,
@@ -284,7 +273,7 @@ class Simulator:
             {
                 "store_id": {"$in": [s.store_id for s in self.stores]},
                 **LIVE,
-                "$expr": {"$lte": ["$stock_level", "$reorder_threshold"]},
+                **LOW_STOCK,
             },
             {"_id": 0, "store_id": 1, "product_id": 1, "stock_level": 1, "reorder_threshold": 1},
         )
@@ -296,7 +285,7 @@ class Simulator:
         delivered = self.db.inventory.update_one(
             {"store_id": row["store_id"], "product_id": row["product_id"], "stock_level": {"$lte": threshold}},
             {
-                "$inc": {"stock_level": RESTOCK_TO * threshold - int(row["stock_level"])},
+                "$inc": {"stock_level": RESTOCK_FACTOR * threshold - int(row["stock_level"])},
                 "$set": {"last_updated": iso(datetime.now(UTC))},
             },
         )

@@ -11,12 +11,13 @@ from typing import Any
 from bson import Decimal128, ObjectId
 from pymongo.database import Database
 
-from common import Collection, KitError
-from connector import ditto_id, synced
-from ditto_api import DittoClient
-from trigger_initial_sync import page_key
+from common import KitError
+from zava.ditto.connector import ditto_id, synced
+from zava.ditto.http_api import DittoClient
+from zava.model.collections import Collection
+from zava.model.rules import LIVE
+from zava.mongo.initial_sync import page_key
 
-LIVE = {"deleted": False}  # soft-deleted documents are left out on both sides
 COUNT_DQL = "SELECT COUNT(*) AS n FROM {collection} WHERE deleted = false"
 FETCH_DQL = "SELECT * FROM {collection} WHERE _id = :id"
 

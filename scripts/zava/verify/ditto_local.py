@@ -19,15 +19,14 @@ from typing import Any
 
 from pymongo.database import Database
 
-from common import ConfigError, KitError, iso
-from ditto_store import LocalStore, to_ditto
-from dql import UPDATES
-from queries import QUERIES, Params
+from common import ConfigError, KitError
+from zava.ditto.dql import UPDATES
+from zava.ditto.local_store import LocalStore, to_ditto
+from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
+from zava.model.timestamps import iso
+from zava.reads.queries import QUERIES, Params
 
 DQL = {q.name: q.dql for q in QUERIES}
-LIVE = {"deleted": False}
-LOW = {"$expr": {"$lte": ["$stock_level", "$reorder_threshold"]}}
-REVENUE_STATUSES = ["pending", "shipped", "completed"]
 PRECISION = 6  # decimals compared: sums of the same prices may differ in the last bits between engines
 
 
@@ -162,7 +161,7 @@ def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
             "low_stock",
             DQL["low_stock"],
             {"store_id": p.store_id},
-            lambda: docs("inventory", {**inventory, **LOW}, [("stock_level", 1), ("product_id", 1)]),
+            lambda: docs("inventory", {**inventory, **LOW_STOCK}, [("stock_level", 1), ("product_id", 1)]),
             order=lambda r: r["stock_level"],
         ),
         Check(
@@ -213,7 +212,7 @@ def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
                 _sums(
                     db,
                     "orders",
-                    {**f["orders"], **LIVE, "status": {"$in": REVENUE_STATUSES}},
+                    {**f["orders"], **LIVE, "status": {"$in": list(REVENUE_STATUSES)}},
                     by_store_month,
                     {"revenue": "$total"},
                 ),
@@ -240,11 +239,11 @@ def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
                 for r in _sums(
                     db,
                     "inventory",
-                    {**inventory, **LOW},
+                    {**inventory, **LOW_STOCK},
                     "$store_id",
                     {
                         "lines": 1,
-                        "units_to_order": {"$subtract": [{"$multiply": ["$reorder_threshold", 3]}, "$stock_level"]},
+                        "units_to_order": UNITS_TO_ORDER,
                     },
                 )
             ],

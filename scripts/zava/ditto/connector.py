@@ -6,7 +6,8 @@ import json
 import re
 from typing import Any
 
-from common import COLLECTIONS, Collection, ConfigError
+from common import ConfigError
+from zava.model.collections import COLLECTIONS, Collection
 
 MATCH_ID = ("_id",)
 DOCS_URL = "https://docs.ditto.live/ditto-server/operator/connectors/mongodb"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
-from common import COLLECTION_NAMES
+from zava.model.collections import COLLECTION_NAMES
 
 
 def existing_counts(db: Database) -> dict[str, int]:

@@ -14,24 +14,28 @@ from datetime import datetime, timedelta
 import numpy as np
 from faker.providers.person.en_US import Provider as Names
 
-from catalog import MONTHS, Catalog
-from common import Config, iso, iso_array, rng_for
-from embeddings import EmbeddingProvider, catalog_embedder, product_text
-from reference import ONLINE_ASSORTMENT, STORES, TAX_RATE, year_weight
+from common import Config, rng_for
+from zava.generation.distributions import (
+    ITEMS_PER_ORDER,
+    PRIMARY_STORE_SHARE,
+    STORE_ORDER_WEIGHT,
+    discounts,
+    quantities,
+    unit_prices,
+    weighted,
+)
+from zava.model.catalog import MONTHS, Catalog
+from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
+from zava.model.money import line_total_cents, tax_cents, to_cents, to_dollars
+from zava.model.reference import ONLINE_ASSORTMENT, PHYSICAL_STORE_HOURS_UTC, STORES, year_weight
+from zava.model.rules import ORDER_STATUSES
+from zava.model.timestamps import iso, iso_array
+from zava.reads.embeddings import EmbeddingProvider, catalog_embedder, product_text
 
 Batch = tuple[str, list[dict]]
 DAY = 86_400
 ORDER_CHUNK = 5_000  # orders per generation chunk (fixed: part of what the seed means)
 CUSTOMER_CHUNK = 5_000
-PRIMARY_STORE_SHARE = 0.85  # orders placed at the customer's primary store
-ITEMS_PER_ORDER = np.array([0.42, 0.30, 0.14, 0.07, 0.04, 0.03])  # 1..6 lines, mean 2.1
-QUANTITY = np.array([0.68, 0.19, 0.07, 0.035, 0.025])  # 1..5 units per line
-DISCOUNT_SHARE = 0.15
-DISCOUNTS = np.array([5, 10, 15, 20, 25])
-DISCOUNT_WEIGHTS = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
-PRICE_VARIATION = 0.03  # unit prices vary +-3% around catalog price x store multiplier
-STORE_ORDER_WEIGHT = np.array([s.customer_weight * s.order_frequency for s in STORES])  # order volume per store
-STATUSES = ("pending", "shipped", "completed", "cancelled", "refunded")
 # status probabilities by order age: under 3 days, under 14 days, older
 STATUS_BY_AGE = np.array(
     [
@@ -79,27 +83,8 @@ class DatasetSpec:
         return cls(config.customers, config.orders, config.start, config.end, config.seed)
 
 
-def _weighted(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
-    return rng.choice(len(weights), size=size, p=weights / weights.sum())
-
-
 def _month_index(seconds: np.ndarray) -> np.ndarray:
     return seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12
-
-
-def _uuid4_strings(rng: np.random.Generator, count: int) -> list[str]:
-    raw = rng.integers(0, 256, size=(count, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    text = raw.tobytes().hex()
-    return [
-        f"{t[:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20:]}" for t in (text[i : i + 32] for i in range(0, len(text), 32))
-    ]
-
-
-def _money(cents: np.ndarray) -> list[float]:
-    """Dollars from integer cents: c / 100 is already the double nearest to the two-decimal amount."""
-    return (cents / 100).tolist()
 
 
 class Dataset:
@@ -115,7 +100,7 @@ class Dataset:
         self.product_names = [(p.product_id, p.sku, p.product_name) for p in self.products]
         self.category_ids = [c.category_id for c in catalog.categories]
         self.product_category = np.array([self.category_ids.index(p.category_id) for p in self.products])
-        self.price_cents = np.array([round(p.base_price * 100) for p in self.products], dtype=np.int64)
+        self.price_cents = to_cents([p.base_price for p in self.products])
         self.online_store = [s.is_online for s in STORES].index(True)
         self.online_products = self._online_assortment()
         # (pool, cumulative popularity) for physical stores and for the online store, computed once
@@ -143,9 +128,9 @@ class Dataset:
         rng = rng_for(self.spec.seed, CUSTOMERS)
         first_names, first_w = list(Names.first_names), np.array(list(Names.first_names.values()))
         last_names, last_w = list(Names.last_names), np.array(list(Names.last_names.values()))
-        self.first = [first_names[i] for i in _weighted(rng, first_w, n).tolist()]
-        self.last = [last_names[i] for i in _weighted(rng, last_w, n).tolist()]
-        self.primary = _weighted(rng, np.array([s.customer_weight for s in STORES], dtype=float), n)
+        self.first = [first_names[i] for i in weighted(rng, first_w, n).tolist()]
+        self.last = [last_names[i] for i in weighted(rng, last_w, n).tolist()]
+        self.primary = weighted(rng, np.array([s.customer_weight for s in STORES], dtype=float), n)
         self.customer_created = rng.integers(self.start_s - 3 * 365 * DAY, self.start_s, size=n)
         self.customer_updated = self.customer_created + rng.integers(0, 200 * DAY, size=n)
         self.customer_updated = np.minimum(self.customer_updated, self.start_s)
@@ -171,7 +156,7 @@ class Dataset:
             [np.zeros(0, dtype=np.int8)]
             + [
                 (
-                    _weighted(rng_for(self.spec.seed, LINES, chunk), ITEMS_PER_ORDER, min(ORDER_CHUNK, n - first)) + 1
+                    weighted(rng_for(self.spec.seed, LINES, chunk), ITEMS_PER_ORDER, min(ORDER_CHUNK, n - first)) + 1
                 ).astype(np.int8)
                 for chunk, first in enumerate(range(0, n, ORDER_CHUNK))
             ]
@@ -181,8 +166,9 @@ class Dataset:
         """Store and time of every order of one day, in time order."""
         count = int(self.day_end[day] - (self.day_end[day - 1] if day else 0))
         rng = rng_for(self.spec.seed, DAYS, day)
-        store = _weighted(rng, STORE_ORDER_WEIGHT, count)
-        in_store_hours = (15 * 3600 + rng.integers(0, 13 * 3600, size=count)) % DAY
+        store = weighted(rng, STORE_ORDER_WEIGHT, count)
+        opens, closes = PHYSICAL_STORE_HOURS_UTC
+        in_store_hours = (opens * 3600 + rng.integers(0, (closes - opens) * 3600, size=count)) % DAY
         seconds = np.where(store == self.online_store, rng.integers(0, DAY, size=count), in_store_hours)
         order = np.argsort(seconds, kind="stable")
         return store[order], self.days[day] + seconds[order]
@@ -346,8 +332,8 @@ class Dataset:
             handle = "".join(ch for ch in f"{fname}.{lname}".lower() if ch.isalpha() or ch == ".")
             docs.append(
                 {
-                    "_id": f"cust_{i + 1:06d}",
-                    "customer_id": f"cust_{i + 1:06d}",
+                    "_id": CUSTOMER_ID(i + 1),
+                    "customer_id": CUSTOMER_ID(i + 1),
                     "first_name": fname,
                     "last_name": lname,
                     "email": f"{handle}{i + 1}@{EMAIL_DOMAINS[self.domain[i]]}",
@@ -436,24 +422,22 @@ class Dataset:
         m = len(owner)
         online = store[owner] == self.online_store
         product = self._pick_products(rng, _month_index(when)[owner], online)
-        quantity = _weighted(rng, QUANTITY, m) + 1
-        discount = np.where(rng.random(m) < DISCOUNT_SHARE, DISCOUNTS[_weighted(rng, DISCOUNT_WEIGHTS, m)], 0)
-        value = np.array([s.order_value for s in STORES])[store[owner]]
-        variation = 1 + rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=m)
-        unit = np.round(self.price_cents[product] * value * variation).astype(np.int64)
-        line = np.round(unit * quantity * (100 - discount) / 100).astype(np.int64)
+        quantity = quantities(rng, m)
+        discount = discounts(rng, m)
+        unit = unit_prices(rng, self.price_cents[product], np.array([s.order_value for s in STORES])[store[owner]])
+        line = line_total_cents(unit, quantity, discount)
         subtotal = np.add.reduceat(line, np.concatenate([[0], np.cumsum(lines)[:-1]]))
-        tax = np.round(subtotal * TAX_RATE).astype(np.int64)
-        item_ids = _uuid4_strings(rng, m)
+        tax = tax_cents(subtotal)
+        item_ids = uuid4_strings(rng, m)
 
         dates = iso_array(when)
-        order_ids = [f"order_{i + 1:08d}" for i in range(first, stop)]
+        order_ids = [ORDER_ID(i + 1) for i in range(first, stop)]
         customers = customer.tolist()
         orders = [
             {
                 "_id": oid,
                 "order_id": oid,
-                "customer_id": f"cust_{c + 1:06d}",
+                "customer_id": CUSTOMER_ID(c + 1),
                 "store_id": STORES[s].store_id,
                 "order_date": d,
                 "customer_name": f"{self.first[c]} {self.last[c]}",
@@ -462,7 +446,7 @@ class Dataset:
                 "subtotal": sub,
                 "tax": tx,
                 "total": tot,
-                "status": STATUSES[st],
+                "status": ORDER_STATUSES[st],
                 "updated_at": d,
                 "deleted": False,
             }
@@ -472,9 +456,9 @@ class Dataset:
                 store.tolist(),
                 dates,
                 lines.tolist(),
-                _money(subtotal),
-                _money(tax),
-                _money(subtotal + tax),
+                to_dollars(subtotal),
+                to_dollars(tax),
+                to_dollars(subtotal + tax),
                 status.tolist(),
             )
         ]
@@ -499,9 +483,9 @@ class Dataset:
                 owner.tolist(),
                 product.tolist(),
                 quantity.tolist(),
-                _money(unit),
+                to_dollars(unit),
                 discount.tolist(),
-                _money(line),
+                to_dollars(line),
             )
         ]
         return orders, items

@@ -11,9 +11,9 @@ from typing import Protocol
 
 import numpy as np
 
-from catalog import Catalog, Product
 from common import ConfigError
-from embeddings_azure import AzureOpenAIEmbedder
+from zava.model.catalog import Catalog, Product
+from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 
 WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 STOPWORDS = frozenset(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from common import PROJECT_ROOT, KitError
-from connector import ditto_id, synced
+from zava.ditto.connector import ditto_id, synced
 
 SUPPORTED_PLATFORMS = "Linux x86_64/arm64 with glibc >= 2.35, macOS arm64"
 DEFAULT_DIR = PROJECT_ROOT / ".ditto-local"

@@ -6,7 +6,6 @@ construct the local server might get wrong.
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,21 +14,13 @@ from typing import Any
 import numpy as np
 from pymongo.database import Database
 
-from catalog import MONTHS
-from common import SYNCED_COLLECTIONS, Config
-from reference import STORES, TAX_RATE
+from common import Config
+from zava.model.catalog import MONTHS
+from zava.model.collections import SYNCED_COLLECTIONS
+from zava.model.ids import ID_FORMATS, ORDER_ID, valid_id
+from zava.model.money import tax_cents, to_cents
+from zava.model.reference import STORES
 
-ID_FORMATS = {
-    "stores": r"store_[a-z]+",
-    "categories": r"cat_[a-z_]+",
-    "product_types": r"type_[a-z_]+",
-    "products": r"prod_[a-z]+_[a-z]+_\d{3}",
-    "product_embeddings": r"prod_[a-z]+_[a-z]+_\d{3}",
-    "customers": r"cust_\d{6}",
-    "orders": r"order_(\d{8}|[0-9a-f]{32})",  # generated history, or added live (uuid4 hex)
-    "order_items": r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
-}
-GENERATED_ORDER = re.compile(r"order_\d{8}")
 MAX_EXAMPLES = 5
 BLOCKS = " ▁▂▃▄▅▆▇█"
 
@@ -85,10 +76,9 @@ def _label(collection: str, doc: dict) -> str:
 def _scan(db: Database, report: Report, collection: str, projection: dict | None = None) -> list[dict]:
     """Every document of a collection (projected), checking ID format, arrays and soft-delete flag on the way."""
     docs = list(db[collection].find({}, projection))
-    pattern = re.compile(ID_FORMATS[collection]) if collection in ID_FORMATS else None
     for doc in docs:
-        if pattern:
-            report.rule("ID formats").check(bool(pattern.fullmatch(str(doc["_id"]))), f"{_label(collection, doc)}")
+        if collection in ID_FORMATS:
+            report.rule("ID formats").check(valid_id(collection, doc["_id"]), _label(collection, doc))
         if collection in SYNCED_COLLECTIONS and projection is None:
             arrays = list(_arrays(doc))
             report.rule("no arrays in synced documents").check(not arrays, f"{_label(collection, doc)}: {arrays}")
@@ -129,7 +119,7 @@ def build_report(db: Database, config: Config) -> Report:
         "orders": {d["_id"] for d in orders},
     }
     physical = sum(not s.is_online for s in STORES)
-    generated_orders = sum(bool(GENERATED_ORDER.fullmatch(o["_id"])) for o in orders)
+    generated_orders = sum(ORDER_ID.matches(o["_id"]) for o in orders)
     report.counts = {
         "stores": (len(stores), len(STORES)),
         "categories": (len(categories), None),
@@ -175,12 +165,10 @@ def build_report(db: Database, config: Config) -> Report:
     totals = report.rule("order totals match their items")
     for o in orders:
         mine = lines_of.get(o["_id"], [])
-        cents = sum(round(i["line_total"] * 100) for i in mine)
+        cents = int(to_cents([i["line_total"] for i in mine]).sum())
+        subtotal, tax, total = to_cents([o.get("subtotal", 0), o.get("tax", 0), o.get("total", 0)]).tolist()
         consistent = (
-            o.get("item_count") == len(mine)
-            and round(o.get("subtotal", 0) * 100) == cents
-            and round(o.get("tax", 0) * 100) == round(cents * TAX_RATE)
-            and round(o.get("total", 0) * 100) == cents + round(o.get("tax", 0) * 100)
+            o.get("item_count") == len(mine) and subtotal == cents and tax == tax_cents(cents) and total == cents + tax
         )
         totals.check(
             consistent,
@@ -202,7 +190,7 @@ def _realism(report: Report, stores, customers, orders, items, products, categor
     primary = {c["_id"]: c.get("primary_store_id") for c in customers}
     at_primary = sum(primary.get(o.get("customer_id")) == o.get("store_id") for o in orders) / max(len(orders), 1)
     report.figures.append(("orders at the customer's primary store", f"{at_primary:.1%}", "about 85-90%"))
-    per_year = Counter(o["order_date"][:4] for o in orders if GENERATED_ORDER.fullmatch(o["_id"]))
+    per_year = Counter(o["order_date"][:4] for o in orders if ORDER_ID.matches(o["_id"]))
     years = sorted(per_year)
     full = [y for y in years[1:-1]]  # the first and last years of the window are partial
     for before, after in zip(full, full[1:]):

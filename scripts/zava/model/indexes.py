@@ -9,10 +9,10 @@ from typing import Any
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from embeddings import LocalHashEmbedder
+from zava.model.rules import LIVE
+from zava.reads.embeddings import LocalHashEmbedder
 
 Key = tuple[tuple[str, int | str], ...]
-ACTIVE = {"deleted": False}  # soft-delete filter: only live documents
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ INDEXES: tuple[IndexSpec, ...] = (
         "products_live_by_category",
         (("category_id", 1), ("product_name", 1)),
         "a category's live products by name",
-        partial=ACTIVE,
+        partial=LIVE,
     ),
     IndexSpec(
         "products",
@@ -84,7 +84,7 @@ INDEXES: tuple[IndexSpec, ...] = (
         "inventory_live_stock_by_store",
         (("store_id", 1), ("stock_level", 1)),
         "low stock and reorder report per store",
-        partial=ACTIVE,
+        partial=LIVE,
     ),
     IndexSpec(
         "inventory", "inventory_by_store_aisle", (("store_id", 1), ("location.aisle", 1)), "a store's products by aisle"
@@ -103,7 +103,7 @@ INDEXES: tuple[IndexSpec, ...] = (
         "orders_live_by_status_date",
         (("status", 1), ("order_date", -1)),
         "open (pending, shipped) orders",
-        partial=ACTIVE,
+        partial=LIVE,
     ),
     IndexSpec("order_items", "order_items_by_order", (("order_id", 1),), "the items of an order"),
     IndexSpec(

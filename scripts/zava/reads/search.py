@@ -9,13 +9,17 @@ import numpy as np
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from catalog import load_catalog
-from common import KitError, ServerInfo
-from embeddings import EmbeddingProvider, LocalHashEmbedder, catalog_embedder
-from embeddings_azure import AzureOpenAIEmbedder
-from indexes import VECTOR_COLLECTION, VECTOR_INDEX_NAME, VECTOR_PATH
+from common import KitError
+from zava.model.catalog import load_catalog
+from zava.model.indexes import VECTOR_COLLECTION, VECTOR_INDEX_NAME, VECTOR_PATH
+from zava.model.rules import LIVE
+from zava.mongo.server import ServerInfo
+from zava.reads.embeddings import EmbeddingProvider, LocalHashEmbedder, catalog_embedder
+from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 
 RRF_K = 60  # reciprocal rank fusion constant
+SEARCH_QUERIES = ("product_search_text", "product_search_vector")  # the sample queries that search
+SEARCH_LIMIT = 5
 PRODUCT_FIELDS = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1, "base_price": 1, "category_id": 1}
 
 
@@ -93,7 +97,7 @@ def vector_search(
 def text_pipeline(query: str, k: int) -> list[dict[str, Any]]:
     """$text search ranked by textScore (as an aggregation: it ranks correctly on both servers)."""
     return [
-        {"$match": {"$text": {"$search": query}, "deleted": False}},
+        {"$match": {"$text": {"$search": query}, **LIVE}},
         {"$project": {"_id": 0, "product_id": 1, "score": {"$meta": "textScore"}}},
         {"$sort": {"score": -1, "product_id": 1}},
         {"$limit": k},
@@ -144,3 +148,20 @@ def describe_hits(db: Database, hits: list[Hit]) -> list[dict[str, Any]]:
         }
         for h in hits
     ]
+
+
+def sample_search(
+    name: str, db: Database, info: ServerInfo, settings: dict[str, str], text: str
+) -> tuple[list[dict[str, Any]], str]:
+    """One of SEARCH_QUERIES: its top hits (SKU, name, score) and a line on how this server answered."""
+    if name == "product_search_text":
+        hits = text_search(db, text, SEARCH_LIMIT)
+        note = text_caveat(info) or "text search: $text ranked by textScore"
+    else:
+        hits, how = vector_search(db, info, query_embedder(db, settings), text, SEARCH_LIMIT)
+        note = f"vector search: {how}"
+    rows = [
+        {"sku": h["sku"], "product_name": h["product_name"], "score": round(h["score"], 4)}
+        for h in describe_hits(db, hits)
+    ]
+    return rows, note

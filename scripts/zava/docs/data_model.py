@@ -1,0 +1,244 @@
+"""docs/DATA_MODEL.md, rendered from the collection, index and id definitions and a generated sample."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import bson
+
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.catalog import load_catalog
+from zava.model.collections import COLLECTIONS
+from zava.model.ids import ID_FORMATS
+from zava.model.indexes import INDEXES, VECTOR_INDEX_NAME
+
+SAMPLE_SPEC = DatasetSpec(25_000, 100_000, datetime(2023, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), 42)
+
+
+OPEN_MAPS = {"seasonal_multipliers": "<month>", "specifications": "<key>"}  # maps whose keys vary
+
+
+FIELDS: dict[str, dict[str, str]] = {
+    "stores": {
+        "_id": "same as store_id",
+        "store_id": "business id, e.g. store_seattle",
+        "name": "display name",
+        "rls_user_id": "UUID of the store's user in the original row-level security model",
+        "is_online": "true for the online store",
+        "location": "MAP of the address and coordinates",
+        "location.address": "street address (absent for the online store)",
+        "location.city": "city",
+        "location.state": "state, WA",
+        "location.zip": "ZIP code",
+        "location.latitude": "latitude",
+        "location.longitude": "longitude",
+        "created_at": "when the store opened",
+        "deleted": "soft-delete flag",
+    },
+    "categories": {
+        "_id": "same as category_id",
+        "category_id": "business id, e.g. cat_power_tools",
+        "category_name": "display name",
+        "seasonal_multipliers": "MAP of month -> demand multiplier",
+        "seasonal_multipliers.<month>": "jan..dec: how much this category sells that month (1.0 = average)",
+        "created_at": "creation time",
+        "deleted": "soft-delete flag",
+    },
+    "product_types": {
+        "_id": "same as type_id",
+        "type_id": "business id, e.g. type_drills",
+        "type_name": "display name",
+        "category_id": "the category (categories.category_id)",
+        "created_at": "creation time",
+        "deleted": "soft-delete flag",
+    },
+    "products": {
+        "_id": "same as product_id",
+        "product_id": "prod_ + the SKU in lower case with _",
+        "sku": "unique stock-keeping unit CAT-TYPE-NNN",
+        "product_name": "display name",
+        "category_id": "the category (categories.category_id)",
+        "type_id": "the type (product_types.type_id)",
+        "cost": "what the chain pays: base_price x 0.67",
+        "base_price": "shelf price in dollars",
+        "gross_margin_percent": "33.0 for every product",
+        "description": "25-70 words about this item",
+        "image_url": "placeholder image address",
+        "specifications": "MAP of attributes that fit the type",
+        "specifications.<key>": "a string, number or boolean; the same keys for every product of a type",
+        "created_at": "creation time",
+        "updated_at": "last change",
+        "deleted": "soft-delete flag",
+    },
+    "product_embeddings": {
+        "_id": "same as product_id",
+        "product_id": "the product (products.product_id)",
+        "description_embedding": "L2-normalised vector of the product's name, type, category and description",
+        "embedding_model": "the provider that made it",
+        "dimensions": "vector length",
+        "created_at": "creation time",
+        "deleted": "soft-delete flag",
+    },
+    "customers": {
+        "_id": "same as customer_id",
+        "customer_id": "business id cust_NNNNNN",
+        "first_name": "first name",
+        "last_name": "last name",
+        "email": "unique email address",
+        "phone": "(XXX) XXX-XXXX",
+        "primary_store_id": "the store the customer usually buys at (stores.store_id)",
+        "created_at": "when the customer signed up",
+        "updated_at": "last change",
+        "deleted": "soft-delete flag",
+    },
+    "inventory": {
+        "_id": "composite MAP {store_id, product_id}",
+        "_id.store_id": "the store",
+        "_id.product_id": "the product",
+        "store_id": "the store, duplicated top-level for queries (stores.store_id)",
+        "product_id": "the product, duplicated top-level (products.product_id)",
+        "location": "MAP of where the product sits",
+        "location.aisle": "aisle (W.. in the online warehouse)",
+        "location.shelf": "shelf letter A-F",
+        "location.bin": "bin number",
+        "stock_level": "units on hand, never negative",
+        "reorder_threshold": "reorder when stock_level falls to this",
+        "last_updated": "last stock change",
+        "last_counted": "last physical count",
+        "notes": "free text, usually empty",
+        "deleted": "soft-delete flag",
+    },
+    "orders": {
+        "_id": "same as order_id",
+        "order_id": "order_NNNNNNNN, numbered in date order",
+        "customer_id": "the customer (customers.customer_id)",
+        "store_id": "the store (stores.store_id)",
+        "order_date": "when it was placed",
+        "customer_name": "the customer's real name, denormalised",
+        "store_name": "the store's name, denormalised",
+        "item_count": "number of order_items documents",
+        "subtotal": "sum of the items' line_total",
+        "tax": "subtotal x 10.1%, rounded to cents",
+        "total": "subtotal + tax",
+        "status": "pending, shipped, completed, cancelled or refunded",
+        "updated_at": "last status change",
+        "deleted": "soft-delete flag",
+    },
+    "order_items": {
+        "_id": "UUID (created offline on any device without collisions)",
+        "order_id": "the order (orders.order_id)",
+        "store_id": "the order's store, duplicated for per-store subscriptions",
+        "order_date": "the order's date, duplicated for time-window subscriptions",
+        "product_id": "the product (products.product_id)",
+        "sku": "the product's real SKU",
+        "product_name": "the product's real name",
+        "quantity": "units",
+        "unit_price": "price paid per unit",
+        "discount_percent": "0, or 5-25 on about 15% of lines",
+        "line_total": "unit_price x quantity less discount",
+        "deleted": "soft-delete flag",
+    },
+}
+
+
+def field_paths(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document's fields, one level into maps; maps with varying keys collapse to <key>."""
+    paths: dict[str, Any] = {}
+    for key, value in doc.items():
+        paths[key] = value
+        if isinstance(value, dict):
+            for inner, inner_value in value.items():
+                paths[f"{key}.{OPEN_MAPS.get(key, inner)}"] = inner_value
+    return paths
+
+
+def _type(value: Any) -> str:
+    names = {bool: "bool", int: "int", float: "double", str: "string", dict: "map", list: "array"}
+    if isinstance(value, str) and len(value) == 20 and value.endswith("Z") and value[10] == "T":
+        return "string (ISO-8601 UTC)"
+    return names.get(type(value), type(value).__name__)
+
+
+def _example(value: Any) -> str:
+    if isinstance(value, list):
+        return f"[{len(value)} numbers]"
+    if isinstance(value, dict):
+        return "{…}"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 48 else text[:45] + '…"'
+
+
+def sample(spec: DatasetSpec = SAMPLE_SPEC) -> tuple[dict[str, dict[str, dict]], dict[str, tuple[int, int]]]:
+    """Per collection: field -> (example, seen in how many docs), and (documents, total BSON bytes)."""
+    fields: dict[str, dict[str, dict]] = defaultdict(dict)
+    sizes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for name, docs in Dataset(spec, load_catalog()).batches():
+        for doc in docs:
+            sizes[name][0] += 1
+            sizes[name][1] += len(bson.encode(doc))
+            for path, value in field_paths(doc).items():
+                entry = fields[name].setdefault(path, {"example": value, "seen": 0})
+                entry["seen"] += 1
+    return fields, {name: (n, total) for name, (n, total) in sizes.items()}
+
+
+def render() -> str:
+    fields, sizes = sample()
+    lines = [
+        "# Data model",
+        "",
+        "Rendered by `python scripts/data_model.py` from the collection, index and connector definitions",
+        "and from a dataset generated at the default sizes (seed 42, orders 2023-01-01 to 2025-12-31);",
+        "a test keeps this file equal to that output. Timestamps are ISO-8601 UTC strings",
+        "(`YYYY-MM-DDTHH:MM:SSZ`), money is in dollars rounded to cents, synced documents hold no arrays.",
+        "",
+        "| collection | documents | average size | `_id` format | Ditto connector |",
+        "|---|---|---|---|---|",
+    ]
+    for c in COLLECTIONS:
+        n, total = sizes[c.name]
+        mapping = (
+            "not synced"
+            if not c.synced
+            else "match `_id`"
+            if c.id_fields == ("_id",)
+            else " + ".join(f"`{f}`" for f in c.id_fields)
+        )
+        id_format = (
+            f"`{ID_FORMATS[c.name]}`".replace("|", "\\|") if c.name in ID_FORMATS else "`{store_id, product_id}`"
+        )
+        lines.append(f"| `{c.name}` | {n:,} | {total / n / 1024:.2f} KiB | {id_format} | {mapping} |")
+    for c in COLLECTIONS:
+        n = sizes[c.name][0]
+        lines += ["", f"## {c.name}", "", "| field | type | required | example | meaning |", "|---|---|---|---|---|"]
+        for path, meaning in FIELDS[c.name].items():
+            entry = fields[c.name][path]
+            required = "yes" if entry["seen"] >= n else "no"
+            lines.append(
+                f"| `{path}` | {_type(entry['example'])} | {required} | {_example(entry['example'])} | {meaning} |"
+            )
+        indexes = [ix for ix in INDEXES if ix.collection == c.name]
+        if indexes:
+            lines += [
+                "",
+                "Indexes: "
+                + "; ".join(
+                    f"`{ix.name}` ({', '.join(f for f, _ in ix.keys)}{', unique' if ix.unique else ''}) for {ix.serves}"
+                    for ix in indexes
+                )
+                + ".",
+            ]
+        if c.name == "product_embeddings":
+            lines += ["", f"On Atlas, the vector index `{VECTOR_INDEX_NAME}` (cosine) serves semantic search."]
+    lines += [
+        "",
+        "## Fields added by the scripts",
+        "",
+        "- `sync_triggered_at` (string, ISO-8601 UTC): set on every synced document by",
+        "  `trigger_initial_sync.py`, one value per run.",
+        "- Updates from apps may add `deleted_at` next to `deleted: true` (soft delete).",
+    ]
+    return "\n".join(lines) + "\n"

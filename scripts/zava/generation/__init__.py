@@ -1,0 +1,1 @@
+"""Making the data: distributions, the seeded dataset, the loader, live activity."""

@@ -1,0 +1,31 @@
+"""Conditions every reader and writer shares: what counts as live, low on stock, and revenue.
+
+Each is a MongoDB filter for queries and a Python predicate for code that already holds the
+document; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LIVE: dict[str, Any] = {"deleted": False}  # soft deletes: documents are never removed
+LOW_STOCK: dict[str, Any] = {"$expr": {"$lte": ["$stock_level", "$reorder_threshold"]}}
+LOW_STOCK_DQL = "stock_level <= reorder_threshold"
+ORDER_STATUSES: tuple[str, ...] = ("pending", "shipped", "completed", "cancelled", "refunded")
+OPEN_STATUSES: tuple[str, ...] = ("pending", "shipped")  # still moving: pending -> shipped -> completed
+REVENUE_STATUSES: tuple[str, ...] = ("pending", "shipped", "completed")  # cancelled and refunded earn nothing
+RESTOCK_FACTOR = 3  # a restock (and the reorder report) brings a line to this many times its threshold
+UNITS_TO_ORDER: dict[str, Any] = {"$subtract": [{"$multiply": ["$reorder_threshold", RESTOCK_FACTOR]}, "$stock_level"]}
+
+
+def is_live(doc: Mapping[str, Any]) -> bool:
+    return doc.get("deleted") is False
+
+
+def is_low_stock(doc: Mapping[str, Any]) -> bool:
+    return doc["stock_level"] <= doc["reorder_threshold"]
+
+
+def earns_revenue(order: Mapping[str, Any]) -> bool:
+    return order["status"] in REVENUE_STATUSES

@@ -1,0 +1,96 @@
+"""Creating and dropping the dataset's indexes (and the Atlas vector index where Atlas Search exists)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+from pymongo.operations import SearchIndexModel
+
+from common import KitError
+from zava.model.collections import COLLECTION_NAMES
+from zava.model.indexes import (
+    INDEXES,
+    VECTOR_COLLECTION,
+    VECTOR_INDEX_NAME,
+    IndexSpec,
+    embedding_dimensions,
+    existing_signatures,
+    spec_signature,
+    vector_index_definition,
+)
+from zava.mongo.server import ServerInfo
+
+INDEX_EXISTS_CODES = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict: same keys under another name
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    collection: str
+    name: str
+    status: str  # created, existing, skipped
+    seconds: float
+    detail: str = ""
+
+
+def ensure_index(db: Database, spec: IndexSpec, info: ServerInfo) -> IndexResult:
+    """Create one index unless an index with its name or its fields is already there."""
+    names, signatures = existing_signatures(db[spec.collection])
+    if spec.name in names or spec_signature(spec) in signatures:
+        return IndexResult(spec.collection, spec.name, "existing", 0.0)
+    began = time.perf_counter()
+    try:
+        db[spec.collection].create_index(list(spec.keys), **spec.options)
+    except OperationFailure as exc:
+        if exc.code in INDEX_EXISTS_CODES:
+            return IndexResult(spec.collection, spec.name, "existing", 0.0, "same keys under another name")
+        if info.is_local and spec.is_text:  # it keeps text indexes out of listIndexes and refuses a second one
+            return IndexResult(spec.collection, spec.name, "existing", 0.0, "not listed by the local server")
+        raise KitError(
+            f"cannot create index {spec.name} on {spec.collection}: {exc.details.get('errmsg', exc)}"
+        ) from None
+    return IndexResult(spec.collection, spec.name, "created", time.perf_counter() - began)
+
+
+def ensure_vector_index(db: Database, info: ServerInfo) -> IndexResult:
+    """The Atlas Vector Search index, or a 'skipped' result saying why the server cannot have one."""
+
+    def skipped(reason: str) -> IndexResult:
+        return IndexResult(VECTOR_COLLECTION, VECTOR_INDEX_NAME, "skipped", 0.0, reason)
+
+    if info.is_local:
+        return skipped("the local server has no Atlas Search (use Atlas, or MongoDB 8.2+ with mongot)")
+    collection = db[VECTOR_COLLECTION]
+    try:
+        present = {ix["name"] for ix in collection.list_search_indexes()}
+    except OperationFailure as exc:
+        return skipped(f"this server has no Atlas Search ({str(exc.details.get('errmsg', exc)).splitlines()[0][:120]})")
+    if VECTOR_INDEX_NAME in present:
+        return IndexResult(VECTOR_COLLECTION, VECTOR_INDEX_NAME, "existing", 0.0)
+    began = time.perf_counter()
+    model = SearchIndexModel(
+        vector_index_definition(embedding_dimensions(db)), name=VECTOR_INDEX_NAME, type="vectorSearch"
+    )
+    collection.create_search_index(model)
+    return IndexResult(
+        VECTOR_COLLECTION, VECTOR_INDEX_NAME, "created", time.perf_counter() - began, "builds in the background"
+    )
+
+
+def create_indexes(db: Database, info: ServerInfo) -> list[IndexResult]:
+    """Every index of INDEXES, then the vector index."""
+    return [ensure_index(db, spec, info) for spec in INDEXES] + [ensure_vector_index(db, info)]
+
+
+def droppable(db) -> list[tuple[str, str]]:
+    """(collection, index name) of every index but _id_ on the project's collections."""
+    present = set(db.list_collection_names())
+    return [
+        (name, ix["name"])
+        for name in COLLECTION_NAMES
+        if name in present
+        for ix in db[name].list_indexes()
+        if ix["name"] != "_id_"
+    ]

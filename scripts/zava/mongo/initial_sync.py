@@ -1,0 +1,117 @@
+"""Touching every synced document so a running Ditto connector picks it up: paging, markers, resumable state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pymongo.database import Database
+
+from common import PROJECT_ROOT, ConfigError
+from zava.console import progress
+from zava.model.collections import COLLECTIONS, SYNCED_COLLECTIONS
+
+MARKER_FIELD = "sync_triggered_at"
+
+
+STATE_DIR = PROJECT_ROOT / ".state"
+
+
+PAGE_SIZE = 1000
+
+
+def page_key(collection: str) -> tuple[str, ...]:
+    """Fields to walk a collection in order: its connector id fields when composite, else _id.
+
+    Composite ids are walked through their duplicated top-level fields (the local server cannot
+    filter on an embedded-document _id)."""
+    fields = next(c.id_fields for c in COLLECTIONS if c.name == collection)
+    return fields if len(fields) > 1 else ("_id",)
+
+
+def after(key: tuple[str, ...], last: list[Any] | None) -> dict[str, Any]:
+    """Filter for documents strictly after `last` in key order."""
+    if last is None:
+        return {}
+    branches = [{**{k: v for k, v in zip(key[:i], last[:i])}, key[i]: {"$gt": last[i]}} for i in range(len(key))]
+    return branches[0] if len(branches) == 1 else {"$or": branches}
+
+
+@dataclass
+class SyncState:
+    """Progress of one run, saved after every page so --resume can continue it."""
+
+    marker: str
+    last: dict[str, list[Any] | None] = field(default_factory=dict)
+    touched: dict[str, int] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def path(database: str) -> Path:
+        return STATE_DIR / f"initial-sync-{database}.json"
+
+    @classmethod
+    def load(cls, database: str) -> SyncState | None:
+        try:
+            return cls(**json.loads(cls.path(database).read_text()))
+        except FileNotFoundError:
+            return None
+
+    def save(self, database: str) -> None:
+        STATE_DIR.mkdir(exist_ok=True)
+        temporary = self.path(database).with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.__dict__))
+        temporary.replace(self.path(database))
+
+
+def touch_page(db: Database, collection: str, key: tuple[str, ...], rows: list[dict], marker: str) -> int:
+    """Set the marker on one page of documents; returns how many changed."""
+    groups: dict[tuple, list] = {}
+    for row in rows:
+        groups.setdefault(tuple(row[k] for k in key[:-1]), []).append(row[key[-1]])
+    changed = 0
+    for prefix, values in groups.items():
+        selector = {**dict(zip(key[:-1], prefix)), key[-1]: {"$in": values}}
+        changed += db[collection].update_many(selector, {"$set": {MARKER_FIELD: marker}}).modified_count
+    return changed
+
+
+def _pages(cursor, size: int):
+    page = []
+    for row in cursor:
+        page.append(row)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def touch_collection(db: Database, collection: str, state: SyncState, database: str, quiet: bool, total: int) -> None:
+    """Walk one collection in key order with one cursor, touching and saving progress page by page."""
+    key = page_key(collection)
+    projection = {k: 1 for k in key} | ({} if "_id" in key else {"_id": 0})
+    cursor = db[collection].find(after(key, state.last.get(collection)), projection).sort([(k, 1) for k in key])
+    with progress(total, collection, quiet) as bar:
+        for rows in _pages(cursor.batch_size(PAGE_SIZE), PAGE_SIZE):
+            changed = touch_page(db, collection, key, rows, state.marker)
+            state.touched[collection] = state.touched.get(collection, 0) + changed
+            state.last[collection] = [rows[-1][k] for k in key]
+            state.save(database)
+            bar.update(len(rows))
+    state.done.append(collection)
+    state.save(database)
+
+
+def chosen_collections(raw: str | None) -> list[str]:
+    if not raw:
+        return list(SYNCED_COLLECTIONS)
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in SYNCED_COLLECTIONS]
+    if unknown:
+        raise ConfigError(
+            f"--collections: {', '.join(unknown)} not synced; choose from {', '.join(SYNCED_COLLECTIONS)}"
+        )
+    return names

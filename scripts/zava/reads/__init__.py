@@ -1,0 +1,1 @@
+"""Reading the data: the sample queries, product search and the embeddings behind it."""

@@ -1,0 +1,1 @@
+"""Checking the data: the data report, MongoDB against Ditto, the local Ditto check."""
