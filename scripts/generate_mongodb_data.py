@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pymongo.errors import PyMongoError
 
-from common import Config, Interrupted, KitError, connect, describe_mongo_error, load_config
+from common import Config, Interrupted, KitError, connect, describe_mongo_error, load_config, server_errors
 from zava.cli import base_parser, cli
 from zava.console import confirm, ok, peak_memory_mb, say, table
 from zava.generation.dataset import Dataset, DatasetSpec
@@ -42,7 +42,7 @@ def prepare_mongo(config: Config, assume_yes: bool, quiet: bool) -> MongoSink:
     """Connect, and empty the project's collections (keeping indexes and options) after confirmation."""
     client = connect(config, quiet)
     db = client[config.database]
-    try:
+    with server_errors(config.mongo_uri):
         kind = server_info(client).describe()
         existing = {name: n for name, n in existing_counts(db).items() if n}
         if existing:
@@ -54,8 +54,6 @@ def prepare_mongo(config: Config, assume_yes: bool, quiet: bool) -> MongoSink:
                 assume_yes,
             )
             empty_collections(db)
-    except PyMongoError as exc:
-        raise KitError(describe_mongo_error(exc, config.mongo_uri)) from None
     if not quiet:
         say(f"Loading into database {config.database!r} on {kind}")
     return MongoSink(db, config.batch_size)

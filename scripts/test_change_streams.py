@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
+from functools import partial
 
 from common import KitError, connected
 from zava.cli import base_parser, cli
@@ -19,6 +21,16 @@ from zava.mongo.change_streams import (
 from zava.mongo.server import server_info
 
 
+def _watching(seconds: float, collections: int) -> None:
+    print(f"watching {collections} synced collections for {seconds:g} s (Ctrl-C to stop)", flush=True)
+
+
+def _show_event(change: dict) -> None:
+    key = change.get("documentKey", {}).get("_id")
+    stamp = datetime.now(UTC).strftime("%H:%M:%S")
+    print(f"{stamp}  {change['operationType']:<8} {change['ns']['coll']:<14} {key}", flush=True)
+
+
 @cli
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
@@ -31,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             raise KitError(problem)
         if args.watch:
-            seen = watch_live(db, args.watch)
+            seen = watch_live(db, args.watch, partial(_watching, args.watch), _show_event)
             ok(f"{seen} change events in {args.watch:g} s")
             return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from common import ConfigError, KitError, connect, load_config
+from common import ConfigError, KitError, connect, load_config, server_errors
 from zava.cli import base_parser, cli
 from zava.console import ok, say, table, warn
 from zava.ditto.http_api import DittoClient
@@ -30,35 +30,37 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args)
     ditto = DittoClient.from_settings(config.values)
     client = connect(config, args.quiet)
-    if server_info(client).is_local and not args.quiet:
-        say("MongoDB is the local server: the Ditto connector cannot sync from it (no change-stream pre-images).")
-    if not args.quiet:
-        say(f"Comparing database {config.database!r} with Ditto app {ditto.app_id} at {ditto.host}")
-    db = client[config.database]
-    deadline = time.monotonic() + args.wait
-    rounds = 0
-    while True:
-        checks = check_all(db, ditto, args.sample)
-        behind = [c.summary() for c in checks if not c.in_sync]
-        left = deadline - time.monotonic()
-        if not behind or left <= 0:
-            break
-        delay = min(backoff(rounds), left)
+    with server_errors(config.mongo_uri):
+        if server_info(client).is_local and not args.quiet:
+            say("MongoDB is the local server: the Ditto connector cannot sync from it (no change-stream pre-images).")
         if not args.quiet:
-            say(f"not in sync yet: {'; '.join(behind)}; checking again in {delay:.1f} s")
-        time.sleep(delay)
-        rounds += 1
-    print(table(HEADERS, [c.row() for c in checks]))
-    for line in details(checks):
-        warn(line)
-    if behind:
-        waited = f" after waiting {args.wait:g} s" if args.wait else ""
-        raise KitError(f"MongoDB and Ditto are not in sync{waited}: {'; '.join(behind)}")
-    ok(
-        f"MongoDB and Ditto are in sync: {len(checks)} collections, "
-        f"{sum(c.mongo_count for c in checks):,} documents, {sum(c.sampled for c in checks):,} compared field by field"
-    )
-    return 0
+            say(f"Comparing database {config.database!r} with Ditto app {ditto.app_id} at {ditto.host}")
+        db = client[config.database]
+        deadline = time.monotonic() + args.wait
+        rounds = 0
+        while True:
+            checks = check_all(db, ditto, args.sample)
+            behind = [c.summary() for c in checks if not c.in_sync]
+            left = deadline - time.monotonic()
+            if not behind or left <= 0:
+                break
+            delay = min(backoff(rounds), left)
+            if not args.quiet:
+                say(f"not in sync yet: {'; '.join(behind)}; checking again in {delay:.1f} s")
+            time.sleep(delay)
+            rounds += 1
+        print(table(HEADERS, [c.row() for c in checks]))
+        for line in details(checks):
+            warn(line)
+        if behind:
+            waited = f" after waiting {args.wait:g} s" if args.wait else ""
+            raise KitError(f"MongoDB and Ditto are not in sync{waited}: {'; '.join(behind)}")
+        documents, sampled = sum(c.mongo_count for c in checks), sum(c.sampled for c in checks)
+        ok(
+            f"MongoDB and Ditto are in sync: {len(checks)} collections, "
+            f"{documents:,} documents, {sampled:,} compared field by field"
+        )
+        return 0
 
 
 if __name__ == "__main__":

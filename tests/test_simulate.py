@@ -15,6 +15,7 @@ import pytest
 import generate_mongodb_data
 from conftest import SCRIPTS, run_script
 from zava.generation.activity import Simulator, chosen_stores
+from zava.generation.distributions import ITEMS_PER_ORDER
 from zava.model.reference import STORES, TAX_RATE
 
 SMALL = ["--customers", "300", "--orders", "2000", "--quiet", "--yes"]
@@ -78,7 +79,7 @@ def check_new_orders(db) -> list[dict]:
         assert STAMP.fullmatch(order["order_date"]) and STAMP.fullmatch(order["updated_at"])
         assert order["updated_at"] >= order["order_date"]
         items = list(db.order_items.find({"order_id": order["_id"]}))
-        assert 1 <= len(items) <= 4 and len({i["product_id"] for i in items}) == len(items)
+        assert 1 <= len(items) <= len(ITEMS_PER_ORDER) and len({i["product_id"] for i in items}) == len(items)
         for item in items:
             assert UUID.fullmatch(item["_id"]) and item["deleted"] is False
             assert item["store_id"] == order["store_id"] and item["order_date"] == order["order_date"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pymongo import MongoClient
 from pymongo.collection import Collection
@@ -144,8 +144,10 @@ def probe_events(db: Database) -> list[ProbeEvent]:
         db.drop_collection(PROBE_COLLECTION)
 
 
-def watch_live(db: Database, seconds: float) -> int:
-    """Print change events of the synced collections as they happen; returns how many arrived."""
+def watch_live(db: Database, seconds: float, on_ready: Callable[[int], None], on_event: Callable[[dict], None]) -> int:
+    """Stream change events of the synced collections for `seconds`; returns how many arrived.
+
+    `on_ready` gets the number of collections watched, `on_event` each change event as it arrives."""
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
     threads = []
@@ -155,7 +157,7 @@ def watch_live(db: Database, seconds: float) -> int:
         thread.start()
         ready.wait(EVENT_TIMEOUT_S)
         threads.append(thread)
-    print(f"watching {len(threads)} synced collections for {seconds:g} s (Ctrl-C to stop)", flush=True)
+    on_ready(len(threads))
     deadline, seen = time.monotonic() + seconds, 0
     try:
         while time.monotonic() < deadline:
@@ -166,9 +168,7 @@ def watch_live(db: Database, seconds: float) -> int:
             if isinstance(change, Exception):
                 raise change
             seen += 1
-            key = change.get("documentKey", {}).get("_id")
-            stamp = datetime.now(UTC).strftime("%H:%M:%S")
-            print(f"{stamp}  {change['operationType']:<8} {change['ns']['coll']:<14} {key}", flush=True)
+            on_event(change)
     finally:
         stop.set()
         for thread in threads:
