@@ -20,6 +20,8 @@ from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 RRF_K = 60  # reciprocal rank fusion constant
 SEARCH_QUERIES = ("product_search_text", "product_search_vector")  # the sample queries that search
 SEARCH_LIMIT = 5
+SEARCH_MODES = ("vector", "text", "hybrid")
+HYBRID_CANDIDATES = 4  # each ranking fused in hybrid mode holds this many times the results asked for
 PRODUCT_FIELDS = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1, "base_price": 1, "category_id": 1}
 
 
@@ -165,3 +167,22 @@ def sample_search(
         for h in describe_hits(db, hits)
     ]
     return rows, note
+
+
+def product_search(
+    db: Database, info: ServerInfo, settings: dict[str, str], text: str, mode: str, limit: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The top `limit` products for `text` by vector, text or hybrid search, described; and notes on how."""
+    depth = limit if mode != "hybrid" else HYBRID_CANDIDATES * limit
+    rankings, notes = [], []
+    if mode in ("vector", "hybrid"):
+        hits, how = vector_search(db, info, query_embedder(db, settings), text, depth)
+        rankings.append(hits)
+        notes.append(f"vector search: {how}")
+    if mode in ("text", "hybrid"):
+        notes += [caveat for caveat in (text_caveat(info),) if caveat]
+        rankings.append(text_search(db, text, depth))
+    if mode == "hybrid":
+        notes.append(f"hybrid: vector and text ranks fused (reciprocal rank fusion, k = {RRF_K})")
+    ranked = rankings[0][:limit] if len(rankings) == 1 else fuse(rankings, limit)
+    return describe_hits(db, ranked), notes
