@@ -3,17 +3,20 @@
 A call's DQL core is what DQL can express of it: its filter, sort and limit, or its $group sums by one
 key. Projections, $lookup, $unwind and $project go (DQL has no joins: an app reads names from its own
 collections, and SELECT * hands it whole documents); a sort on a projected name is resolved to the
-field it came from. The core is a typed call itself, so the local Ditto check runs it against MongoDB
-for its expected rows, and `to_dql` renders it. The shapes translated are the ones the queries use:
-equality, $gte/$gt/$lte/$lt/$ne, $in, $expr comparisons (LOW_STOCK), dotted paths, $sum of a field,
-of 1 (COUNT) or of arithmetic, $substrBytes, and a key joined with `|` (Aggregate.key_names). Anything
-else raises, so a new query shape is translated on purpose, not guessed at.
+field it came from. The core is a typed call itself: `to_dql` renders it, and the local Ditto check
+(zava.verify.ditto_local) runs it against MongoDB for its expected rows.
+
+The shapes translated are the ones the queries use: equality, $gte/$gt/$lte/$lt/$ne, $in, $expr
+comparisons (LOW_STOCK), dotted paths, $sum of a field, of 1 (COUNT) or of arithmetic, $substrBytes,
+and a key joined with `|` (Aggregate.key_names). Anything else raises, so a new query shape is
+translated on purpose, not guessed at. A filter on the field a collection's Ditto `_id` is made of
+(the connector's ID mapping) reads `_id`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from common import KitError
@@ -70,27 +73,6 @@ def core(call: Call) -> Call:
     )
 
 
-def within(call: Call, held: Mapping[str, Any]) -> Call:
-    """The call over the documents an app holds: `held` (a filter) joined to the call's own filter."""
-    if not held:
-        return call
-    if isinstance(call, (FindOne, Find)):
-        return type(call)(**{**vars(call), "filter": _and(held, call.filter)})
-    pipeline = list(call.pipeline)
-    if pipeline and "$match" in pipeline[0]:
-        pipeline[0] = {"$match": _and(held, pipeline[0]["$match"])}
-    else:
-        pipeline.insert(0, {"$match": dict(held)})
-    return Aggregate(collection=call.collection, pipeline=pipeline, key_names=call.key_names)
-
-
-def _and(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
-    """Both filters: merged where they share no field with different conditions, else $and."""
-    if all(first[k] == second[k] for k in first.keys() & second.keys()):
-        return {**first, **second}
-    return {"$and": [dict(first), dict(second)]}
-
-
 def columns(call: Call, row: Mapping[str, Any]) -> dict[str, Any]:
     """A MongoDB row of a core call under its DQL column names: a $group's `_id` split into the key's parts."""
     if not isinstance(call, Aggregate):
@@ -142,7 +124,7 @@ def expression(value: Any, precedence: int = 0) -> str:
     if isinstance(value, Mapping) and len(value) == 1:
         ((op, args),) = value.items()
         if op in COMPARISONS and len(args) == 2:
-            return f"{expression(args[0], 3)} {COMPARISONS[op]} {expression(args[1], 3)}"
+            return f"{expression(args[0])} {COMPARISONS[op]} {expression(args[1])}"
         if op in ARITHMETIC and len(args) >= 2:
             symbol, binds = ARITHMETIC[op]
             # the right operand of - needs parentheses at its own precedence: a - (b - c)
@@ -171,7 +153,7 @@ def where(collection: str, filter_: Mapping[str, Any]) -> str:
             if op in COMPARISONS:
                 conditions.append(f"{name} {COMPARISONS[op]} {literal(operand)}")
             elif op == "$in":
-                conditions.append(f"{name} IN {literal(list(operand))}")
+                conditions.append(f"{name} IN {literal(operand if isinstance(operand, Param) else list(operand))}")
             else:
                 raise _unsupported({key: value})
     return " AND ".join(conditions)
@@ -183,7 +165,7 @@ def _statement(
     filter_: Mapping[str, Any],
     order: list[tuple[str, int]],
     limit: int,
-    group: list[str] = (),
+    group: Sequence[str] = (),
 ) -> str:
     text = f"SELECT {select} FROM {collection}"
     if filter_:
@@ -205,12 +187,10 @@ def to_dql(call: Call) -> str:
     kept = stages(call)
     group, names = kept["$group"], key_names(call)
     key = group["_id"]
-    if isinstance(key, Mapping):
-        parts = [p for p in key.get("$concat", ()) if p != KEY_SEPARATOR]
-        if set(key) != {"$concat"} or len(parts) != len(names) or len(key["$concat"]) != 2 * len(parts) - 1:
-            raise _unsupported(key)
-    else:
-        parts = [key]
+    joined = key.get("$concat", []) if isinstance(key, Mapping) else [key]
+    parts = joined[::2]  # "a|b" is {"$concat": [a, "|", b]}
+    if (isinstance(key, Mapping) and set(key) != {"$concat"}) or joined[1::2] != [KEY_SEPARATOR] * (len(parts) - 1):
+        raise _unsupported(key)
     keys = [expression(p) for p in parts]
     selected = [k if k == n else f"{k} AS {n}" for k, n in zip(keys, names)]
     for name, accumulator in group.items():

@@ -2,8 +2,9 @@
 
 The store manager's app holds what it subscribes to (dql.SUBSCRIPTIONS): its store's inventory, its
 recent orders and their items, the catalog (every store, category, product type and live product).
-Each check runs a DQL statement of queries.QUERIES or dql.UPDATES in Ditto and compares the rows
-with MongoDB's answer over the same documents, converted to Ditto's form.
+Each read check runs a query's DQL (translated from its typed calls) in Ditto and compares the rows
+with MongoDB's answer to the same calls over the same documents, converted to Ditto's form; each
+write check runs one of dql.UPDATES and reads the changed documents back.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,10 +23,10 @@ from pymongo.database import Database
 from common import ConfigError, KitError
 from zava.ditto.dql import UPDATES
 from zava.ditto.local_store import LocalStore, to_ditto
-from zava.ditto.translate import columns, core, order_by, query_dql, within
+from zava.ditto.translate import columns, core, order_by, query_dql
 from zava.model.rules import LIVE
 from zava.model.timestamps import iso
-from zava.reads.queries import QUERIES, Aggregate, Call, Params, bind, params_in, run_call
+from zava.reads.queries import QUERIES, Aggregate, Call, Find, FindOne, Params, bind, params_in, run_call
 
 PRECISION = 6  # decimals compared: sums of the same prices may differ in the last bits between engines
 
@@ -114,6 +115,27 @@ def _params(db: Database, subset: Subset) -> Params:
         aisle=slot["location"]["aisle"],
         since=max(subset.since, last_30.strftime("%Y-%m-%dT00:00:00Z")),
     )
+
+
+def within(call: Call, held: Mapping[str, Any]) -> Call:
+    """The call over the documents an app holds: `held` (a filter) joined to the call's own filter."""
+    if not held:
+        return call
+    if isinstance(call, (FindOne, Find)):
+        return replace(call, filter=_and(held, call.filter))
+    pipeline = list(call.pipeline)
+    if pipeline and "$match" in pipeline[0]:
+        pipeline[0] = {"$match": _and(held, pipeline[0]["$match"])}
+    else:
+        pipeline.insert(0, {"$match": dict(held)})
+    return replace(call, pipeline=pipeline)
+
+
+def _and(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """Both filters: merged where they share no field with different conditions, else $and."""
+    if all(first[k] == second[k] for k in first.keys() & second.keys()):
+        return {**first, **second}
+    return {"$and": [dict(first), dict(second)]}
 
 
 def _mongo_rows(db: Database, call: Call, held: dict[str, Any]) -> list[dict]:
