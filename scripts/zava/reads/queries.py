@@ -83,7 +83,7 @@ class Aggregate:
 
 
 Call = FindOne | Find | Aggregate
-Build = Callable[["Params", list], Call]  # a call built from the parameters and earlier results
+Build = Callable[[Params, list], Call]  # a call built from the parameters and earlier results
 Step = Call | Build
 
 
@@ -116,6 +116,7 @@ def params_in(value: Any) -> list[str]:
 
 
 def group_stage(call: Aggregate) -> dict[str, Any] | None:
+    """The pipeline's $group, if it has one."""
     return next((stage["$group"] for stage in call.pipeline if "$group" in stage), None)
 
 
@@ -166,8 +167,8 @@ class SampleQuery:
     title: str
     calls: tuple[Step, ...]
     finish: Callable[[Params, list], Any] = lambda p, results: results[0]
-    # The calls an app makes in DQL, in order: the rest join names it reads from its local collections,
-    # or read collections its role does not hold.
+    # The calls an app makes in DQL, in order. The others fetch what an app reads from its own
+    # collections instead (names and SKUs: DQL has no joins) or what its role does not hold.
     dql_calls: tuple[int, ...] = (0,)
     note: str = ""
 
