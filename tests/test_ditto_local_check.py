@@ -18,7 +18,8 @@ from conftest import SCRIPTS
 from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.catalog import load_catalog
-from zava.verify.ditto_local import checks, choose_subset, difference, read_subset, unchecked
+from zava.reads.queries import Aggregate, Find, FindOne
+from zava.verify.ditto_local import checks, choose_subset, difference, read_subset, unchecked, within
 
 SIZE = ["--customers", "300", "--orders", "2000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
 DATABASE = "zava_ditto_local"
@@ -109,6 +110,21 @@ def test_difference_finds_changed_missing_reordered_and_retyped_rows():
     assert difference([rows[0], {**rows[1], "extra": True}], rows, None).endswith("at extra: Ditto True, MongoDB None")
     assert difference(rows[:1], rows, None).startswith('Ditto-only rows: 0, MongoDB-only rows: 1, e.g. {"_id": "b"')
     assert difference(rows + rows[:1], rows, None).startswith("Ditto-only rows: 1, MongoDB-only rows: 0")
+
+
+def test_within_joins_what_the_app_holds_to_a_calls_own_filter():
+    held = {"store_id": "s", "order_date": {"$gte": "2025-01"}}
+    find = Find(collection="orders", filter={"customer_id": "c"}, sort={"order_date": -1}, limit=5)
+    assert within(find, held) == Find(collection="orders", filter={**held, "customer_id": "c"}, sort=find.sort, limit=5)
+    one = FindOne(collection="orders", filter={"order_date": {"$gte": "2025-03"}})
+    assert within(one, held).filter == {"$and": [held, {"order_date": {"$gte": "2025-03"}}]}
+    assert within(one, {}) is one
+    grouped = Aggregate(
+        collection="orders", pipeline=[{"$group": {"_id": "$store_id", "n": {"$sum": 1}}}], key_names=("store_id",)
+    )
+    assert within(grouped, held).pipeline == [{"$match": held}, *grouped.pipeline]
+    matched = Aggregate(collection="orders", pipeline=[{"$match": {"store_id": "s"}}, *grouped.pipeline])
+    assert within(matched, held).pipeline[0] == {"$match": held}
 
 
 # ---------------------------------------------------------------- MongoDB's side

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from zava.ditto.dql import SUBSCRIPTIONS, UPDATES
+from zava.ditto.translate import query_dql
 from zava.reads.queries import PLACEHOLDERS, QUERIES, render_call
 from zava.reads.search import (
     SEARCH_LIMIT,
@@ -30,7 +31,7 @@ def markdown() -> str:
     for query in QUERIES:
         lines += [f"## `{query.name}`: {query.title}", "", "MongoDB (mongosh):", "", "```js"]
         lines += [render_call(call) for call in query.calls]
-        lines += ["```", "", "Ditto (DQL):", "", "```sql", query.dql, "```", ""]
+        lines += ["```", "", "Ditto (DQL):", "", "```sql", query_dql(query), "```", ""]
         if query.note:
             lines += [query.note, ""]
     lines += [

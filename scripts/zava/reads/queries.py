@@ -1,16 +1,18 @@
 """The sample queries demo apps run: one definition that runs them, times them and documents them.
 
-Each query is a list of server calls (find_one, find or aggregate) built from parameters and the
-results of earlier calls, plus a step that shapes the answer. SAMPLE_QUERIES.md is rendered from
-these same calls, so the documentation shows exactly what runs. Every call is written so that
-real MongoDB and the local server give the same answer (SPEC lists the constructs to avoid).
+Each query is a list of typed server calls (FindOne, Find, Aggregate) plus a step that shapes the
+answer. A call is written once, with the parameters as `Param` markers (`P.store_id`), and bound to
+real values when it runs; a call that needs an earlier call's result is built by a function of
+(params, earlier results). SAMPLE_QUERIES.md renders these same calls, zava.ditto.translate turns
+them into the DQL an app runs, and the local Ditto check runs them against MongoDB for its expected
+answers. Every call is written so that real MongoDB and the local server give the same answer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,18 @@ from common import KitError
 from zava.model.catalog import MONTHS
 from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
 
-Build = Callable[["Params", list], Any]
+KEY_SEPARATOR = "|"  # joins the parts of a $group key into one string
+
+
+class Param(str):
+    """A parameter in a call: renders as ":name" and is replaced by the value when the call runs."""
+
+    name: str
+
+    def __new__(cls, name: str) -> Param:
+        marker = super().__new__(cls, f":{name}")
+        marker.name = name
+        return marker
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,145 @@ class Params:
     search: str = "cordless drill"
 
 
-PLACEHOLDERS = Params(**{f: f":{f}" for f in Params.__dataclass_fields__})
+PLACEHOLDERS = Params(**{f.name: Param(f.name) for f in fields(Params)})
+P = PLACEHOLDERS  # what the calls below are written with
+
+
+# ---------------------------------------------------------------- typed calls
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindOne:
+    collection: str
+    filter: Mapping[str, Any]
+    projection: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Find:
+    collection: str
+    filter: Mapping[str, Any]
+    projection: Mapping[str, Any] | None = None
+    sort: Mapping[str, int] | None = None  # field -> 1 or -1, in order
+    limit: int = 0  # 0: no limit
+
+
+@dataclass(frozen=True, kw_only=True)
+class Aggregate:
+    collection: str
+    pipeline: list[dict[str, Any]]
+    # The names of the $group key's parts when the key joins several into one string (`a|b`): the
+    # local server treats a document-valued `_id` as a literal. A key "$field" is named by its field.
+    key_names: tuple[str, ...] = ()
+
+
+Call = FindOne | Find | Aggregate
+Build = Callable[[Params, list], Call]  # a call built from the parameters and earlier results
+Step = Call | Build
+
+
+def bind(value: Any, params: Params) -> Any:
+    """The value (a call, a filter, a pipeline) with every Param marker replaced by its value in `params`."""
+    if isinstance(value, Param):
+        return getattr(params, value.name)
+    if isinstance(value, Mapping):
+        return {k: bind(v, params) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(bind(v, params) for v in value)
+    if isinstance(value, (FindOne, Find, Aggregate)):
+        return replace(value, **{f.name: bind(getattr(value, f.name), params) for f in fields(value)})
+    return value
+
+
+def params_in(value: Any) -> list[str]:
+    """The names of the Param markers in a value, in order of first appearance."""
+    if isinstance(value, Param):
+        return [value.name]
+    if isinstance(value, Mapping):
+        items = list(value.values())
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    elif isinstance(value, (FindOne, Find, Aggregate)):
+        items = [getattr(value, f.name) for f in fields(value)]
+    else:
+        return []
+    return list(dict.fromkeys(name for item in items for name in params_in(item)))
+
+
+def group_stage(call: Aggregate) -> dict[str, Any] | None:
+    """The pipeline's $group, if it has one."""
+    return next((stage["$group"] for stage in call.pipeline if "$group" in stage), None)
+
+
+def key_names(call: Aggregate) -> tuple[str, ...]:
+    """The names of a $group key's parts: declared, or the field of a "$field" key."""
+    group = group_stage(call)
+    if group is None:
+        return ()
+    if call.key_names:
+        return call.key_names
+    key = group["_id"]
+    if isinstance(key, str) and key.startswith("$"):
+        return (key[1:],)
+    raise KitError(f"{call.collection}: name the parts of the $group key {key!r} in key_names")
+
+
+def named_key(row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A $group row with its `_id` split into the key's named parts."""
+    parts = row["_id"].split(KEY_SEPARATOR) if len(names) > 1 else [row["_id"]]
+    return {**dict(zip(names, parts, strict=True)), **{k: v for k, v in row.items() if k != "_id"}}
+
+
+def run_call(db: Database, call: Call) -> Any:
+    """One bound call: a document or None (FindOne), or a list of documents."""
+    collection = db[call.collection]
+    if isinstance(call, FindOne):
+        return collection.find_one(call.filter, call.projection)
+    if isinstance(call, Find):
+        cursor = collection.find(call.filter, call.projection)
+        if call.sort:
+            cursor = cursor.sort(list(call.sort.items()))
+        if call.limit:
+            cursor = cursor.limit(call.limit)
+        return list(cursor)
+    return list(collection.aggregate(call.pipeline))
+
+
+def make_call(step: Step, params: Params, earlier: list) -> Call:
+    """The call a step makes with these parameters, after these earlier results."""
+    if isinstance(step, (FindOne, Find, Aggregate)):
+        return bind(step, params)
+    return step(params, earlier)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleQuery:
+    name: str
+    title: str
+    calls: tuple[Step, ...]
+    finish: Callable[[Params, list], Any] = lambda p, results: results[0]
+    # The calls an app makes in DQL, in order. The others fetch what an app reads from its own
+    # collections instead (names and SKUs: DQL has no joins) or what its role does not hold.
+    dql_calls: tuple[int, ...] = (0,)
+    note: str = ""
+
+    def ditto_calls(self) -> list[Call]:
+        """The calls behind the query's DQL, with their Param markers (each is built from parameters only)."""
+        calls = [self.calls[i] for i in self.dql_calls]
+        if not all(isinstance(c, (FindOne, Find, Aggregate)) for c in calls):
+            raise KitError(f"{self.name}: a DQL call cannot depend on earlier results")
+        return calls
+
+
+def run_query(db: Database, query: SampleQuery, params: Params) -> Any:
+    """Run every call in order and shape the answer."""
+    results: list = []
+    for step in query.calls:
+        results.append(run_call(db, make_call(step, params, results)))
+    return query.finish(params, results)
+
+
+# ---------------------------------------------------------------- rendering (mongosh)
 
 
 class _Placeholder(dict):
@@ -54,46 +205,11 @@ class _Earlier(list):
         return _Placeholder()[key] if isinstance(key, str) else super().__getitem__(key)
 
 
-@dataclass(frozen=True)
-class Call:
-    collection: str
-    method: str  # find_one, find or aggregate
-    build: Build  # -> filter (find_one), {"filter", "projection", "sort", "limit"} (find), pipeline (aggregate)
-
-
-@dataclass(frozen=True)
-class SampleQuery:
-    name: str
-    title: str
-    calls: tuple[Call, ...]
-    finish: Callable[[Params, list], Any]
-    dql: str
-    note: str = ""
-    tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def run_call(db: Database, call: Call, params: Params, earlier: list) -> Any:
-    spec = call.build(params, earlier)
-    collection = db[call.collection]
-    if call.method == "find_one":
-        filter_, projection = spec
-        return collection.find_one(filter_, projection)
-    if call.method == "find":
-        cursor = collection.find(spec["filter"], spec.get("projection"))
-        if "sort" in spec:
-            cursor = cursor.sort(list(spec["sort"].items()))
-        if "limit" in spec:
-            cursor = cursor.limit(spec["limit"])
-        return list(cursor)
-    return list(collection.aggregate(spec))
-
-
-def run_query(db: Database, query: SampleQuery, params: Params) -> Any:
-    """Run every call in order and shape the answer."""
-    results: list = []
-    for call in query.calls:
-        results.append(run_call(db, call, params, results))
-    return query.finish(params, results)
+def placeholder_call(step: Step) -> Call:
+    """The call with :name placeholders for the parameters and :field_from_above for earlier results."""
+    if isinstance(step, (FindOne, Find, Aggregate)):
+        return step
+    return step(PLACEHOLDERS, [_Earlier([_Placeholder()]) for _ in range(3)])
 
 
 def _js(value: Any) -> str:
@@ -103,21 +219,21 @@ def _js(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def render_call(call: Call) -> str:
+def render_call(step: Step) -> str:
     """The mongosh form of one call, with :name placeholders for the parameters."""
-    spec = call.build(PLACEHOLDERS, [_Earlier([_Placeholder()]) for _ in range(3)])
+    call = placeholder_call(step)
     target = f"db.getCollection({json.dumps(call.collection)})"
-    if call.method == "find_one":
-        filter_, projection = spec
-        return f"{target}.findOne({_js(filter_)}, {_js(projection)})"
-    if call.method == "find":
-        text = f"{target}.find({_js(spec['filter'])}, {_js(spec.get('projection', {}))})"
-        if "sort" in spec:
-            text += f".sort({_js(spec['sort'])})"
-        if "limit" in spec:
-            text += f".limit({spec['limit']})"
+    if isinstance(call, FindOne):
+        projection = "" if call.projection is None else f", {_js(call.projection)}"
+        return f"{target}.findOne({_js(call.filter)}{projection})"
+    if isinstance(call, Find):
+        text = f"{target}.find({_js(call.filter)}, {_js(call.projection or {})})"
+        if call.sort:
+            text += f".sort({_js(call.sort)})"
+        if call.limit:
+            text += f".limit({call.limit})"
         return text
-    return f"{target}.aggregate({_js(spec)})"
+    return f"{target}.aggregate({_js(call.pipeline)})"
 
 
 # ---------------------------------------------------------------- the queries
@@ -129,46 +245,12 @@ def _month_key(path: str, start: int, length: int) -> dict:
     return {"$substrBytes": [path, start, length]}
 
 
-def _low_stock_pipeline(p: Params, _: list) -> list:
-    return [
-        {"$match": {"store_id": p.store_id, **LIVE, **LOW_STOCK}},
-        {"$lookup": {"from": "products", "localField": "product_id", "foreignField": "product_id", "as": "product"}},
-        {"$unwind": "$product"},
-        {"$lookup": {"from": "stores", "localField": "store_id", "foreignField": "store_id", "as": "store"}},
-        {"$unwind": "$store"},
-        {
-            "$project": {
-                "_id": 0,
-                "product_id": 1,
-                "sku": "$product.sku",
-                "product_name": "$product.product_name",
-                "store_name": "$store.name",
-                "stock_level": 1,
-                "reorder_threshold": 1,
-                "aisle": "$location.aisle",
-            }
-        },
-        {"$sort": {"stock_level": 1, "product_id": 1}},
-    ]
-
-
-def _by_aisle_pipeline(p: Params, _: list) -> list:
-    return [
-        {"$match": {"store_id": p.store_id, "location.aisle": p.aisle, **LIVE}},
-        {"$lookup": {"from": "products", "localField": "product_id", "foreignField": "product_id", "as": "product"}},
-        {"$unwind": "$product"},
-        {
-            "$project": {
-                "_id": 0,
-                "product_id": 1,
-                "product_name": "$product.product_name",
-                "shelf": "$location.shelf",
-                "bin": "$location.bin",
-                "stock_level": 1,
-            }
-        },
-        {"$sort": {"shelf": 1, "bin": 1, "product_id": 1}},
-    ]
+def _joined(*parts: Any) -> dict:
+    """One string key of several parts, `a|b` (see Aggregate.key_names)."""
+    joined: list[Any] = []
+    for part in parts:
+        joined += [KEY_SEPARATOR, part] if joined else [part]
+    return {"$concat": joined}
 
 
 def _category_months(p: Params, results: list) -> dict:
@@ -177,8 +259,8 @@ def _category_months(p: Params, results: list) -> dict:
     category_of = {d["product_id"]: d["category_id"] for d in products}
     table: dict[str, dict[str, float]] = {c["category_id"]: dict.fromkeys(MONTHS, 0.0) for c in categories}
     for row in product_revenue:
-        product_id, month = row["_id"].split("|")
-        table[category_of[product_id]][MONTHS[int(month) - 1]] += row["revenue"]
+        row = named_key(row, ("product_id", "month"))
+        table[category_of[row["product_id"]]][MONTHS[int(row["month"]) - 1]] += row["revenue"]
     return {
         c["category_id"]: {
             "revenue": {m: round(v, 2) for m, v in table[c["category_id"]].items()},
@@ -191,8 +273,8 @@ def _category_months(p: Params, results: list) -> dict:
 def _store_months(p: Params, results: list) -> dict:
     answer: dict[str, dict[str, float]] = {}
     for row in results[0]:
-        store_id, month = row["_id"].split("|")
-        answer.setdefault(store_id, {})[month] = round(row["revenue"], 2)
+        row = named_key(row, ("store_id", "month"))
+        answer.setdefault(row["store_id"], {})[row["month"]] = round(row["revenue"], 2)
     return answer
 
 
@@ -212,138 +294,165 @@ def _top_products(p: Params, results: list) -> list:
 
 QUERIES: tuple[SampleQuery, ...] = (
     SampleQuery(
-        "store_by_id",
-        "A store by its id",
-        (Call("stores", "find_one", lambda p, _: ({"store_id": p.store_id}, {"_id": 0})),),
-        lambda p, r: r[0],
-        "SELECT * FROM stores WHERE _id = :store_id",
+        name="store_by_id",
+        title="A store by its id",
+        calls=(FindOne(collection="stores", filter={"store_id": P.store_id}, projection={"_id": 0}),),
     ),
     SampleQuery(
-        "product_by_sku",
-        "A product by SKU (barcode scan)",
-        (Call("products", "find_one", lambda p, _: ({"sku": p.sku, **LIVE}, {"_id": 0})),),
-        lambda p, r: r[0],
-        "SELECT * FROM products WHERE sku = :sku AND deleted = false",
+        name="product_by_sku",
+        title="A product by SKU (barcode scan)",
+        calls=(FindOne(collection="products", filter={"sku": P.sku, **LIVE}, projection={"_id": 0}),),
     ),
     SampleQuery(
-        "customer_by_email",
-        "A customer by email",
-        (Call("customers", "find_one", lambda p, _: ({"email": p.email}, {"_id": 0})),),
-        lambda p, r: r[0],
-        "SELECT * FROM customers WHERE email = :email",
+        name="customer_by_email",
+        title="A customer by email",
+        calls=(FindOne(collection="customers", filter={"email": P.email}, projection={"_id": 0}),),
     ),
     SampleQuery(
-        "store_inventory",
-        "A store's inventory (first 20 products)",
-        (
-            Call(
-                "inventory",
-                "find",
-                lambda p, _: {
-                    "filter": {"store_id": p.store_id, **LIVE},
-                    "projection": {"_id": 0, "product_id": 1, "stock_level": 1, "reorder_threshold": 1, "location": 1},
-                    "sort": {"product_id": 1},
-                    "limit": 20,
-                },
+        name="store_inventory",
+        title="A store's inventory (first 20 products)",
+        calls=(
+            Find(
+                collection="inventory",
+                filter={"store_id": P.store_id, **LIVE},
+                projection={"_id": 0, "product_id": 1, "stock_level": 1, "reorder_threshold": 1, "location": 1},
+                sort={"product_id": 1},
+                limit=20,
             ),
         ),
-        lambda p, r: r[0],
-        "SELECT * FROM inventory WHERE store_id = :store_id AND deleted = false ORDER BY product_id LIMIT 20",
     ),
     SampleQuery(
-        "low_stock",
-        "Low stock at a store, with product and store names",
-        (Call("inventory", "aggregate", _low_stock_pipeline),),
-        lambda p, r: r[0],
-        "SELECT * FROM inventory WHERE store_id = :store_id AND stock_level <= reorder_threshold "
-        "AND deleted = false ORDER BY stock_level",
+        name="low_stock",
+        title="Low stock at a store, with product and store names",
+        calls=(
+            Aggregate(
+                collection="inventory",
+                pipeline=[
+                    {"$match": {"store_id": P.store_id, **LIVE, **LOW_STOCK}},
+                    {
+                        "$lookup": {
+                            "from": "products",
+                            "localField": "product_id",
+                            "foreignField": "product_id",
+                            "as": "product",
+                        }
+                    },
+                    {"$unwind": "$product"},
+                    {
+                        "$lookup": {
+                            "from": "stores",
+                            "localField": "store_id",
+                            "foreignField": "store_id",
+                            "as": "store",
+                        }
+                    },
+                    {"$unwind": "$store"},
+                    {
+                        "$project": {
+                            "_id": 0,
+                            "product_id": 1,
+                            "sku": "$product.sku",
+                            "product_name": "$product.product_name",
+                            "store_name": "$store.name",
+                            "stock_level": 1,
+                            "reorder_threshold": 1,
+                            "aisle": "$location.aisle",
+                        }
+                    },
+                    {"$sort": {"stock_level": 1, "product_id": 1}},
+                ],
+            ),
+        ),
         note="DQL has no joins: the app reads product names from its local `products` collection.",
     ),
     SampleQuery(
-        "products_by_aisle",
-        "What is in one aisle of a store",
-        (Call("inventory", "aggregate", _by_aisle_pipeline),),
-        lambda p, r: r[0],
-        "SELECT * FROM inventory WHERE store_id = :store_id AND location.aisle = :aisle AND deleted = false "
-        "ORDER BY location.shelf, location.bin",
-    ),
-    SampleQuery(
-        "order_with_items",
-        "An order with its items and customer",
-        (
-            Call("orders", "find_one", lambda p, _: ({"order_id": p.order_id}, {"_id": 0})),
-            Call(
-                "order_items",
-                "find",
-                lambda p, _: {
-                    "filter": {"order_id": p.order_id},
-                    "projection": {
-                        "_id": 1,
-                        "sku": 1,
-                        "product_name": 1,
-                        "quantity": 1,
-                        "unit_price": 1,
-                        "discount_percent": 1,
-                        "line_total": 1,
+        name="products_by_aisle",
+        title="What is in one aisle of a store",
+        calls=(
+            Aggregate(
+                collection="inventory",
+                pipeline=[
+                    {"$match": {"store_id": P.store_id, "location.aisle": P.aisle, **LIVE}},
+                    {
+                        "$lookup": {
+                            "from": "products",
+                            "localField": "product_id",
+                            "foreignField": "product_id",
+                            "as": "product",
+                        }
                     },
-                    "sort": {"sku": 1, "_id": 1},
-                },
-            ),
-            Call(
-                "customers",
-                "find_one",
-                lambda p, r: (
-                    {"customer_id": r[0]["customer_id"]},
-                    {"_id": 0, "customer_id": 1, "first_name": 1, "last_name": 1, "email": 1},
-                ),
+                    {"$unwind": "$product"},
+                    {
+                        "$project": {
+                            "_id": 0,
+                            "product_id": 1,
+                            "product_name": "$product.product_name",
+                            "shelf": "$location.shelf",
+                            "bin": "$location.bin",
+                            "stock_level": 1,
+                        }
+                    },
+                    {"$sort": {"shelf": 1, "bin": 1, "product_id": 1}},
+                ],
             ),
         ),
-        lambda p, r: {"order": r[0], "items": r[1], "customer": r[2]},
-        "SELECT * FROM orders WHERE _id = :order_id;\nSELECT * FROM order_items WHERE order_id = :order_id",
     ),
     SampleQuery(
-        "customer_history",
-        "A customer's last five orders with their items",
-        (
-            Call(
-                "orders",
-                "find",
-                lambda p, _: {
-                    "filter": {"customer_id": p.customer_id, **LIVE},
-                    "projection": {"_id": 0, "order_id": 1, "order_date": 1, "store_name": 1, "total": 1, "status": 1},
-                    "sort": {"order_date": -1, "order_id": -1},
-                    "limit": 5,
+        name="order_with_items",
+        title="An order with its items and customer",
+        calls=(
+            FindOne(collection="orders", filter={"order_id": P.order_id}, projection={"_id": 0}),
+            Find(
+                collection="order_items",
+                filter={"order_id": P.order_id},
+                projection={
+                    "_id": 1,
+                    "sku": 1,
+                    "product_name": 1,
+                    "quantity": 1,
+                    "unit_price": 1,
+                    "discount_percent": 1,
+                    "line_total": 1,
                 },
+                sort={"sku": 1, "_id": 1},
             ),
-            Call(
-                "order_items",
-                "find",
-                lambda p, r: {
-                    "filter": {"order_id": {"$in": [o["order_id"] for o in r[0]]}},
-                    "projection": {
-                        "_id": 0,
-                        "order_id": 1,
-                        "sku": 1,
-                        "product_name": 1,
-                        "quantity": 1,
-                        "line_total": 1,
-                    },
-                    "sort": {"order_id": -1, "sku": 1},
-                },
+            lambda p, r: FindOne(
+                collection="customers",
+                filter={"customer_id": r[0]["customer_id"]},
+                projection={"_id": 0, "customer_id": 1, "first_name": 1, "last_name": 1, "email": 1},
             ),
         ),
-        lambda p, r: [{**o, "items": [i for i in r[1] if i["order_id"] == o["order_id"]]} for o in r[0]],
-        "SELECT * FROM orders WHERE customer_id = :customer_id AND deleted = false ORDER BY order_date DESC LIMIT 5",
+        finish=lambda p, r: {"order": r[0], "items": r[1], "customer": r[2]},
+        dql_calls=(0, 1),
     ),
     SampleQuery(
-        "top_products_30_days",
-        "Top 10 products by revenue in the last 30 days of the data",
-        (
-            Call(
-                "order_items",
-                "aggregate",
-                lambda p, _: [
-                    {"$match": {"order_date": {"$gte": p.since}, **LIVE}},
+        name="customer_history",
+        title="A customer's last five orders with their items",
+        calls=(
+            Find(
+                collection="orders",
+                filter={"customer_id": P.customer_id, **LIVE},
+                projection={"_id": 0, "order_id": 1, "order_date": 1, "store_name": 1, "total": 1, "status": 1},
+                sort={"order_date": -1, "order_id": -1},
+                limit=5,
+            ),
+            lambda p, r: Find(
+                collection="order_items",
+                filter={"order_id": {"$in": [o["order_id"] for o in r[0]]}},
+                projection={"_id": 0, "order_id": 1, "sku": 1, "product_name": 1, "quantity": 1, "line_total": 1},
+                sort={"order_id": -1, "sku": 1},
+            ),
+        ),
+        finish=lambda p, r: [{**o, "items": [i for i in r[1] if i["order_id"] == o["order_id"]]} for o in r[0]],
+    ),
+    SampleQuery(
+        name="top_products_30_days",
+        title="Top 10 products by revenue in the last 30 days of the data",
+        calls=(
+            Aggregate(
+                collection="order_items",
+                pipeline=[
+                    {"$match": {"order_date": {"$gte": P.since}, **LIVE}},
                     {
                         "$group": {
                             "_id": "$product_id",
@@ -355,103 +464,79 @@ QUERIES: tuple[SampleQuery, ...] = (
                     {"$limit": 10},
                 ],
             ),
-            Call(
-                "products",
-                "find",
-                lambda p, r: {"filter": {"product_id": {"$in": [x["_id"] for x in r[0]]}}, "projection": PRODUCT_NAMES},
+            lambda p, r: Find(
+                collection="products",
+                filter={"product_id": {"$in": [x["_id"] for x in r[0]]}},
+                projection=PRODUCT_NAMES,
             ),
         ),
-        _top_products,
-        "SELECT product_id, SUM(line_total) AS revenue, SUM(quantity) AS units FROM order_items "
-        "WHERE order_date >= :since AND deleted = false GROUP BY product_id ORDER BY revenue DESC LIMIT 10",
+        finish=_top_products,
     ),
     SampleQuery(
-        "revenue_by_store_month",
-        "Revenue by store by month (completed, shipped and pending orders)",
-        (
-            Call(
-                "orders",
-                "aggregate",
-                lambda p, _: [
+        name="revenue_by_store_month",
+        title="Revenue by store by month (completed, shipped and pending orders)",
+        calls=(
+            Aggregate(
+                collection="orders",
+                pipeline=[
                     {"$match": {"status": {"$in": list(REVENUE_STATUSES)}, **LIVE}},
                     {
                         "$group": {
-                            "_id": {"$concat": ["$store_id", "|", _month_key("$order_date", 0, 7)]},
+                            "_id": _joined("$store_id", _month_key("$order_date", 0, 7)),
                             "revenue": {"$sum": "$total"},
                         }
                     },
                     {"$sort": {"_id": 1}},
                 ],
+                key_names=("store_id", "month"),
             ),
         ),
-        _store_months,
-        "SELECT store_id, SUBSTR(order_date, 0, 7) AS month, SUM(total) AS revenue FROM orders "
-        "WHERE status IN ['pending', 'shipped', 'completed'] AND deleted = false "
-        "GROUP BY store_id, SUBSTR(order_date, 0, 7)",
+        finish=_store_months,
         note="The group key is one string (`store|month`): the local server treats a document-valued `_id` "
         "in `$group` as a literal.",
     ),
     SampleQuery(
-        "category_month_revenue",
-        "Revenue per category per calendar month, next to its seasonal multipliers",
-        (
-            Call(
-                "order_items",
-                "aggregate",
-                lambda p, _: [
+        name="category_month_revenue",
+        title="Revenue per category per calendar month, next to its seasonal multipliers",
+        calls=(
+            Aggregate(
+                collection="order_items",
+                pipeline=[
                     {"$match": LIVE},
                     {
                         "$group": {
-                            "_id": {"$concat": ["$product_id", "|", _month_key("$order_date", 5, 2)]},
+                            "_id": _joined("$product_id", _month_key("$order_date", 5, 2)),
                             "revenue": {"$sum": "$line_total"},
                         }
                     },
                 ],
+                key_names=("product_id", "month"),
             ),
-            Call(
-                "products",
-                "find",
-                lambda p, _: {"filter": {}, "projection": {"_id": 0, "product_id": 1, "category_id": 1}},
-            ),
-            Call(
-                "categories",
-                "find",
-                lambda p, _: {
-                    "filter": {},
-                    "projection": {"_id": 0, "category_id": 1, "seasonal_multipliers": 1},
-                    "sort": {"category_id": 1},
-                },
+            Find(collection="products", filter={}, projection={"_id": 0, "product_id": 1, "category_id": 1}),
+            Find(
+                collection="categories",
+                filter={},
+                projection={"_id": 0, "category_id": 1, "seasonal_multipliers": 1},
+                sort={"category_id": 1},
             ),
         ),
-        _category_months,
-        "SELECT product_id, SUBSTR(order_date, 5, 2) AS month, SUM(line_total) AS revenue FROM order_items "
-        "WHERE deleted = false GROUP BY product_id, SUBSTR(order_date, 5, 2)",
+        finish=_category_months,
         note="Items are summed per product and month on the server (424 x 12 rows at most) and folded into "
         "categories by the client: a `$lookup` per item is slow on the local server.",
     ),
     SampleQuery(
-        "reorder_report",
-        "Reorder report: lines at or below threshold and units to order, per store",
-        (
-            Call(
-                "inventory",
-                "aggregate",
-                lambda p, _: [
+        name="reorder_report",
+        title="Reorder report: lines at or below threshold and units to order, per store",
+        calls=(
+            Aggregate(
+                collection="inventory",
+                pipeline=[
                     {"$match": {**LIVE, **LOW_STOCK}},
-                    {
-                        "$group": {
-                            "_id": "$store_id",
-                            "lines": {"$sum": 1},
-                            "units_to_order": {"$sum": UNITS_TO_ORDER},
-                        }
-                    },
+                    {"$group": {"_id": "$store_id", "lines": {"$sum": 1}, "units_to_order": {"$sum": UNITS_TO_ORDER}}},
                     {"$sort": {"_id": 1}},
                 ],
             ),
         ),
-        lambda p, r: r[0],
-        "SELECT store_id, COUNT(*) AS lines, SUM(reorder_threshold * 3 - stock_level) AS units_to_order "
-        "FROM inventory WHERE stock_level <= reorder_threshold AND deleted = false GROUP BY store_id",
         note="Each low line is ordered back up to three times its threshold.",
     ),
 )

@@ -2,8 +2,9 @@
 
 The store manager's app holds what it subscribes to (dql.SUBSCRIPTIONS): its store's inventory, its
 recent orders and their items, the catalog (every store, category, product type and live product).
-Each check runs a DQL statement of queries.QUERIES or dql.UPDATES in Ditto and compares the rows
-with MongoDB's answer over the same documents, converted to Ditto's form.
+Each read check runs a query's DQL (translated from its typed calls) in Ditto and compares the rows
+with MongoDB's answer to the same calls over the same documents, converted to Ditto's form; each
+write check runs one of dql.UPDATES and reads the changed documents back.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,11 +23,11 @@ from pymongo.database import Database
 from common import ConfigError, KitError
 from zava.ditto.dql import UPDATES
 from zava.ditto.local_store import LocalStore, to_ditto
-from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
+from zava.ditto.translate import columns, core, order_by, query_dql
+from zava.model.rules import LIVE
 from zava.model.timestamps import iso
-from zava.reads.queries import QUERIES, Params
+from zava.reads.queries import QUERIES, Aggregate, Call, Find, FindOne, Params, bind, params_in, run_call
 
-DQL = {q.name: q.dql for q in QUERIES}
 PRECISION = 6  # decimals compared: sums of the same prices may differ in the last bits between engines
 
 
@@ -116,139 +117,77 @@ def _params(db: Database, subset: Subset) -> Params:
     )
 
 
-def _sums(db: Database, collection: str, match: dict, key: dict | str, sums: dict[str, Any]) -> list[dict]:
-    """Rows of a $group over one single-valued key (the local server treats a document key as a literal)."""
-    group = {"_id": key, **{name: {"$sum": value} for name, value in sums.items()}}
-    return list(db[collection].aggregate([{"$match": match}, {"$group": group}]))
+def within(call: Call, held: Mapping[str, Any]) -> Call:
+    """The call over the documents an app holds: `held` (a filter) joined to the call's own filter."""
+    if not held:
+        return call
+    if isinstance(call, (FindOne, Find)):
+        return replace(call, filter=_and(held, call.filter))
+    pipeline = list(call.pipeline)
+    if pipeline and "$match" in pipeline[0]:
+        pipeline[0] = {"$match": _and(held, pipeline[0]["$match"])}
+    else:
+        pipeline.insert(0, {"$match": dict(held)})
+    return replace(call, pipeline=pipeline)
 
 
-def _split(rows: list[dict], *names: str) -> list[dict]:
-    """`_id` "a|b" of a $group back into named fields."""
-    return [{**dict(zip(names, r.pop("_id").split("|"))), **r} for r in rows]
+def _and(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
+    """Both filters: merged where they share no field with different conditions, else $and."""
+    if all(first[k] == second[k] for k in first.keys() & second.keys()):
+        return {**first, **second}
+    return {"$and": [dict(first), dict(second)]}
+
+
+def _mongo_rows(db: Database, call: Call, held: dict[str, Any]) -> list[dict]:
+    """MongoDB's rows for a bound DQL core call over the documents the app holds, under the DQL's columns."""
+    found = run_call(db, within(call, held))
+    rows = [] if found is None else [found] if isinstance(found, dict) else found
+    if isinstance(call, Aggregate):
+        return [columns(call, row) for row in rows]
+    return [to_ditto(call.collection, row) for row in rows]
+
+
+def _expected(db: Database, calls: list[Call], p: Params, held: dict[str, dict]) -> Callable[[], list[dict]]:
+    return lambda: [row for call in calls for row in _mongo_rows(db, bind(call, p), held[call.collection])]
+
+
+def _ordering(calls: list[Call]) -> Callable[[dict], Any] | None:
+    """The values of the DQL's ORDER BY columns in a row (the rows of several statements follow each other)."""
+    paths = list(dict.fromkeys(path for call in calls for path, _ in order_by(call)))
+    if not paths:
+        return None
+
+    def values(row: dict) -> tuple:
+        out = []
+        for path in paths:
+            value: Any = row
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            out.append(round(value, PRECISION) if isinstance(value, float) else value)
+        return tuple(out)
+
+    return values
 
 
 def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
-    """The sample queries an app of this role can answer from its local data."""
-    f = subset.filters()
-
-    def docs(collection: str, filter_: dict, sort: list | None = None, limit: int = 0) -> list[dict]:
-        cursor = db[collection].find(filter_, sort=sort, limit=limit)
-        return [to_ditto(collection, d) for d in cursor]
-
-    month = {"$substrBytes": ["$order_date", 0, 7]}
-    items_since = {**f["order_items"], **LIVE, "order_date": {"$gte": p.since}}
-    by_store_month = {"$concat": ["$store_id", "|", month]}
-    by_product_month = {"$concat": ["$product_id", "|", {"$substrBytes": ["$order_date", 5, 2]}]}
-    inventory, aisle = f["inventory"], {**f["inventory"], "location.aisle": p.aisle}
-    return [
-        Check(
-            "store_by_id",
-            DQL["store_by_id"],
-            {"store_id": p.store_id},
-            lambda: docs("stores", {"store_id": p.store_id}),
-        ),
-        Check(
-            "product_by_sku", DQL["product_by_sku"], {"sku": p.sku}, lambda: docs("products", {"sku": p.sku, **LIVE})
-        ),
-        Check(
-            "store_inventory",
-            DQL["store_inventory"],
-            {"store_id": p.store_id},
-            lambda: docs("inventory", inventory, [("product_id", 1)], 20),
-            order=lambda r: r["product_id"],
-        ),
-        Check(
-            "low_stock",
-            DQL["low_stock"],
-            {"store_id": p.store_id},
-            lambda: docs("inventory", {**inventory, **LOW_STOCK}, [("stock_level", 1), ("product_id", 1)]),
-            order=lambda r: r["stock_level"],
-        ),
-        Check(
-            "products_by_aisle",
-            DQL["products_by_aisle"],
-            {"store_id": p.store_id, "aisle": p.aisle},
-            lambda: docs("inventory", aisle, [("location.shelf", 1), ("location.bin", 1)]),
-            order=lambda r: (r["location"]["shelf"], r["location"]["bin"]),
-        ),
-        Check(
-            "order_with_items",
-            DQL["order_with_items"],
-            {"order_id": p.order_id},
-            lambda: docs("orders", {"order_id": p.order_id}) + docs("order_items", {"order_id": p.order_id}),
-        ),
-        Check(
-            "customer_history",
-            DQL["customer_history"],
-            {"customer_id": p.customer_id},
-            lambda: docs(
-                "orders",
-                {**f["orders"], "customer_id": p.customer_id, **LIVE},
-                [("order_date", -1), ("order_id", -1)],
-                5,
-            ),
-            order=lambda r: r["order_date"],
-        ),
-        Check(
-            "top_products_30_days",
-            DQL["top_products_30_days"],
-            {"since": p.since},
-            lambda: sorted(
-                (
-                    {"product_id": r.pop("_id"), **r}
-                    for r in _sums(
-                        db, "order_items", items_since, "$product_id", {"revenue": "$line_total", "units": "$quantity"}
-                    )
-                ),
-                key=lambda r: (-r["revenue"], r["product_id"]),
-            )[:10],
-            order=lambda r: round(r["revenue"], PRECISION),
-        ),
-        Check(
-            "revenue_by_store_month",
-            DQL["revenue_by_store_month"],
-            {},
-            lambda: _split(
-                _sums(
-                    db,
-                    "orders",
-                    {**f["orders"], **LIVE, "status": {"$in": list(REVENUE_STATUSES)}},
-                    by_store_month,
-                    {"revenue": "$total"},
-                ),
-                "store_id",
-                "month",
-            ),
-        ),
-        Check(
-            "category_month_revenue",
-            DQL["category_month_revenue"],
-            {},
-            lambda: _split(
-                _sums(db, "order_items", {**f["order_items"], **LIVE}, by_product_month, {"revenue": "$line_total"}),
-                "product_id",
-                "month",
-            ),
-        ),
-        Check(
-            "reorder_report",
-            DQL["reorder_report"],
-            {},
-            lambda: [
-                {"store_id": r.pop("_id"), **r}
-                for r in _sums(
-                    db,
-                    "inventory",
-                    {**inventory, **LOW_STOCK},
-                    "$store_id",
-                    {
-                        "lines": 1,
-                        "units_to_order": UNITS_TO_ORDER,
-                    },
-                )
-            ],
-        ),
-    ]
+    """The sample queries an app of this role can answer from its local data: each query's DQL in Ditto,
+    and its own DQL calls (translate.core) run against MongoDB over the same documents."""
+    held = subset.filters()
+    run = []
+    for query in QUERIES:
+        calls = [core(call) for call in query.ditto_calls()]
+        if any(call.collection not in held for call in calls):
+            continue
+        run.append(
+            Check(
+                query.name,
+                query_dql(query),
+                {name: getattr(p, name) for name in params_in(calls)},
+                _expected(db, calls, p, held),
+                order=_ordering(calls),
+            )
+        )
+    return run
 
 
 def write_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
