@@ -1,11 +1,11 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README: `make demo` and `make test`; `make check` is the fast loop.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # optional: the Ditto SDK for ditto_local_check.py and its real test
 DITTO_VENV := .venv-ditto
 
-.PHONY: demo test lint format server-start server-stop clean
+.PHONY: demo test check lint format server-start server-stop clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test: $(VENV)/.installed $(DITTO_VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DITTO_PYTHON=$$([ -f $(DITTO_VENV)/.installed ] && echo $(DITTO_VENV)/bin/python) $(PY) -m pytest
+
+## check: the fast loop: lint, format check, and every test that needs no server (pytest -m "not server")
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -m "not server"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,31 +1,31 @@
-"""Shared fixtures: a real server over the wire (the local server, or MONGODB_TEST_URI)."""
+"""Shared fixtures: a real server over the wire (the local server, or MONGODB_TEST_URI).
+
+Every test whose fixtures reach a server (SERVER_FIXTURES) is marked `server`;
+`pytest -m "not server"` runs the rest, the fast set of `make check`.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
-from common import PROJECT_ROOT
+from helpers import free_port
 from zava.mongo.local_server import LocalServer
 
-SCRIPTS = PROJECT_ROOT / "scripts"
+# The shared server, a server of the test's own, and a port where a server is expected but none answers
+# (the scripts wait out their 5 s server selection timeout there).
+SERVER_FIXTURES = frozenset({"mongo_uri", "new_server", "unreachable_port"})
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +38,20 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     yield server.uri
     server.stop()
+
+
+@pytest.fixture
+def new_server(tmp_path: Path) -> Iterator[LocalServer]:
+    """A local server of this test's own under tmp_path/"server", on a free port: not started, stopped afterwards."""
+    server = LocalServer(tmp_path / "server", "127.0.0.1", free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def unreachable_port() -> int:
+    """A free local port: nothing answers there, so a script that connects waits out its timeout."""
+    return free_port()
 
 
 @pytest.fixture
@@ -70,32 +84,3 @@ def settings(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, db_name: str, env_
     monkeypatch.setenv("MONGODB_CONNECTION_STRING", mongo_uri)
     monkeypatch.setenv("MONGODB_DATABASE", db_name)
     return ["--env-file", str(env_file)]
-
-
-@contextmanager
-def http_server() -> Iterator[ThreadingHTTPServer]:
-    """A threaded HTTP server on a free local port; set its RequestHandlerClass to serve."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-def run_script(
-    name: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    """Run scripts/NAME.py in a child process, as a user would."""
-    return subprocess.run(
-        [sys.executable, str(SCRIPTS / f"{name}.py"), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-        stdin=subprocess.DEVNULL,
-    )

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import connector_config
-from conftest import free_port, run_script
+from helpers import free_port, run_script
 from zava.model.collections import COLLECTIONS
 
 SYNCED = [c for c in COLLECTIONS if c.synced]

@@ -14,7 +14,7 @@ from pymongo import MongoClient
 
 import generate_mongodb_data
 from common import ConfigError, KitError
-from conftest import SCRIPTS
+from helpers import SCRIPTS
 from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.catalog import load_catalog

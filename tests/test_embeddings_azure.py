@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from common import ConfigError, KitError
-from conftest import http_server
+from helpers import http_server
 from zava.http_retry import MAX_RETRY_AFTER, backoff
 from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 

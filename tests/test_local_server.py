@@ -9,16 +9,16 @@ from pymongo import MongoClient
 
 import local_server
 from common import KitError
-from conftest import free_port, run_script
+from helpers import free_port, run_script
 from zava.mongo.local_server import LocalServer
 
 
-def test_start_status_stop_and_data_survives_a_restart(tmp_path):
-    server = LocalServer(tmp_path / "state", "127.0.0.1", free_port())
+def test_start_status_stop_and_data_survives_a_restart(new_server, tmp_path):
+    server = new_server
     pid = server.start()
     try:
         assert server.pid() == pid and server.answers()
-        assert (tmp_path / "state" / "server.pid").read_text().split() == [str(pid), str(server.port)]
+        assert (tmp_path / "server" / "server.pid").read_text().split() == [str(pid), str(server.port)]
         assert server.start() == pid  # already running: same process
         other_port = LocalServer(server.root, "127.0.0.1", free_port())
         assert other_port.pid() is None
@@ -35,7 +35,7 @@ def test_start_status_stop_and_data_survives_a_restart(tmp_path):
     finally:
         server.stop()
     assert not server.stop()  # stopping twice is harmless
-    assert (tmp_path / "state" / "server.log").stat().st_size > 0
+    assert (tmp_path / "server" / "server.log").stat().st_size > 0
 
 
 def test_a_port_held_by_another_program_is_a_clear_error(tmp_path):

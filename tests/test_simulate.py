@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import generate_mongodb_data
-from conftest import SCRIPTS, run_script
+from helpers import SCRIPTS, run_script
 from zava.generation.activity import Simulator, chosen_stores
 from zava.generation.distributions import ITEMS_PER_ORDER
 from zava.model.reference import STORES, TAX_RATE

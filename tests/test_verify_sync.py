@@ -17,7 +17,7 @@ from pymongo import MongoClient
 import generate_mongodb_data
 import verify_sync
 from common import ConfigError, KitError
-from conftest import free_port, http_server, run_script
+from helpers import free_port, http_server, run_script
 from zava.ditto.http_api import DittoClient, cloud_endpoint
 from zava.model.collections import COLLECTIONS
 from zava.verify.sync_check import differences

@@ -6,9 +6,9 @@ import argparse
 from datetime import UTC, datetime
 
 import pytest
-from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 
-from common import LOCAL_SERVER_URI, ConfigError, describe_mongo_error, load_config, mask_uri
+import generate_mongodb_data
+from common import LOCAL_SERVER_URI, ConfigError, load_config
 
 SETTINGS = (
     "MONGODB_CONNECTION_STRING",
@@ -99,24 +99,18 @@ def test_malformed_uri_message_hides_the_password(config_from):
 
 
 @pytest.mark.parametrize(
-    ("uri", "masked"),
+    ("env", "args", "message"),
     [
-        ("mongodb://alice:s3cret@host:27017/db", "mongodb://alice:****@host:27017/db"),
-        (
-            "mongodb+srv://bob:p@ss:w0rd@cluster.example.net/?retryWrites=true",
-            "mongodb+srv://bob:****@cluster.example.net/?retryWrites=true",
-        ),
-        ("mongodb://host:27017", "mongodb://host:27017"),
-        ("mongodb://carol@host", "mongodb://carol@host"),
+        ({"MONGODB_CONNECTION_STRING": "mongodb//user:pw@nowhere"}, [], "MONGODB_CONNECTION_STRING must start with"),
+        ({"NUM_ORDERS": "many"}, [], "NUM_ORDERS must be a whole number"),
+        ({}, ["--start-date", "2025-06-01", "--end-date", "2025-01-01"], "--end-date (2025-01-01) must be after"),
+        ({}, ["--batch-size", "0"], "--batch-size must be at least 1"),
     ],
 )
-def test_mask_uri(uri, masked):
-    assert mask_uri(uri) == masked
-
-
-def test_server_errors_become_one_clear_line():
-    uri = "mongodb://alice:s3cret@db.example.com"
-    auth = describe_mongo_error(OperationFailure("Authentication failed.", code=18), uri)
-    assert auth.startswith("authentication failed for mongodb://alice:****@db.example.com") and "s3cret" not in auth
-    down = describe_mongo_error(ServerSelectionTimeoutError("timed out"), LOCAL_SERVER_URI)
-    assert "cannot reach MongoDB" in down and "local_server.py start" in down
+def test_bad_settings_exit_2_and_write_nothing(client, db_name, settings, monkeypatch, capsys, env, args, message):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert generate_mongodb_data.main([*settings, *args, "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "pw@" not in err
+    assert db_name not in client.list_database_names()

@@ -1,0 +1,28 @@
+"""benchmark.py reports every figure and leaves no database behind."""
+
+from __future__ import annotations
+
+import json
+
+import benchmark
+
+
+def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, capsys):
+    monkeypatch.setenv("NUM_CUSTOMERS", "200")
+    assert benchmark.main([*settings, "--orders", "400", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    keys = (
+        "generate_docs_per_s",
+        "ceiling_docs_per_s",
+        "load_docs_per_s",
+        "load_vs_ceiling",
+        "peak_rss_mb",
+        "index_seconds",
+        "trigger_sync_docs_per_s",
+        "clear_seconds",
+    )
+    for key in keys:
+        assert isinstance(results[key], (int, float)) and results[key] > 0, key
+    assert results["documents"] > 400 * 2 + 200 + 3168
+    assert not {"zava_bench_ceiling", "zava_bench_load"} & set(client.list_database_names())
+    assert results["server"].startswith(("nx-27017 local server", "MongoDB "))

@@ -1,0 +1,82 @@
+"""enable_change_streams.py and test_change_streams.py (check and --watch) against a real server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import enable_change_streams
+import generate_mongodb_data
+import test_change_streams as change_stream_check
+from helpers import SCRIPTS
+from zava.model.collections import SYNCED_COLLECTIONS
+from zava.mongo.change_streams import PROBE_COLLECTION
+from zava.mongo.server import server_info
+
+SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
+
+
+@pytest.fixture
+def loaded(client, db_name, settings):
+    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
+    return client[db_name]
+
+
+def test_enable_change_streams_creates_and_enables_every_synced_collection(client, db_name, settings, capsys):
+    local = server_info(client).is_local
+    assert enable_change_streams.main(settings) == 0
+    out, err = capsys.readouterr()
+    db = client[db_name]
+    assert set(SYNCED_COLLECTIONS) <= set(db.list_collection_names())
+    assert "product_embeddings" not in db.list_collection_names()
+    if local:
+        assert out.count("accepted") == len(SYNCED_COLLECTIONS)
+        assert "the local server accepts the setting but never delivers pre-images" in err
+    else:
+        for name in SYNCED_COLLECTIONS:
+            options = next(db.list_collections(filter={"name": name}))["options"]
+            assert options["changeStreamPreAndPostImages"] == {"enabled": True}, name
+
+
+def test_change_stream_check_reports_events_without_touching_synced_data(loaded, client, settings, capsys):
+    assert enable_change_streams.main(settings) == 0
+    before = {name: list(loaded[name].find().sort("_id")) for name in ("stores", "products", "orders")}
+    capsys.readouterr()
+    assert change_stream_check.main(settings) == 0
+    out, err = capsys.readouterr()
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in out.splitlines()
+        if line.split()[:1] in (["insert"], ["update"], ["delete"])
+    }
+    assert set(rows) == {"insert", "update", "delete"}
+    assert rows["insert"][1] == "yes" and rows["update"][1] == "yes"
+    assert all(float(r[0]) < 5000 for r in rows.values())
+    if server_info(client).is_local:
+        assert rows["update"][2] == "no"
+        assert "pre-images were not delivered: the local server accepts the setting but never delivers" in err
+    else:
+        assert rows["update"][2] == "yes" and rows["delete"][2] == "yes"
+    assert PROBE_COLLECTION not in loaded.list_collection_names()
+    assert before == {name: list(loaded[name].find().sort("_id")) for name in before}
+
+
+def test_watch_mode_prints_live_events(loaded, mongo_uri, db_name, env_file):
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "test_change_streams.py"), "--env-file", str(env_file), "--watch", "4"],
+        env={**os.environ, "MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert "watching 8 synced collections" in process.stdout.readline()
+    loaded.inventory.update_one(
+        {"store_id": "store_tacoma", "product_id": "prod_hnd_hamr_001"}, {"$inc": {"stock_level": -1}}
+    )
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert any(line.split()[1:3] == ["update", "inventory"] for line in out.splitlines())
+    assert "1 change events in 4 s" in err

@@ -1,0 +1,38 @@
+"""clear_mongodb_data.py empties the project's collections and keeps everything else."""
+
+from __future__ import annotations
+
+import pytest
+
+import clear_mongodb_data
+import create_indexes
+import generate_mongodb_data
+from zava.model.collections import COLLECTION_NAMES
+from zava.mongo.server import server_info
+
+SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
+
+
+@pytest.fixture
+def loaded(client, db_name, settings):
+    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
+    return client[db_name]
+
+
+def test_clear_empties_only_the_project_collections_and_keeps_indexes(loaded, client, settings, capsys):
+    assert create_indexes.main(settings) == 0
+    loaded.visitor_notes.insert_one({"_id": "not ours"})
+    indexes = {name: sorted(ix["name"] for ix in loaded[name].list_indexes()) for name in COLLECTION_NAMES}
+    if not server_info(client).is_local:
+        loaded.command("collMod", "orders", changeStreamPreAndPostImages={"enabled": True})
+    assert clear_mongodb_data.main(settings) == 1  # no terminal, no --yes
+    assert loaded.orders.count_documents({}) == 800
+    assert clear_mongodb_data.main([*settings, "--yes"]) == 0
+    for name in COLLECTION_NAMES:
+        assert loaded[name].count_documents({}) == 0, name
+        assert sorted(ix["name"] for ix in loaded[name].list_indexes()) == indexes[name], name
+    assert loaded.visitor_notes.count_documents({}) == 1
+    if not server_info(client).is_local:
+        options = next(loaded.list_collections(filter={"name": "orders"}))["options"]
+        assert options["changeStreamPreAndPostImages"] == {"enabled": True}
+    assert "every collection is empty" in capsys.readouterr().err

@@ -1,0 +1,77 @@
+"""create_indexes.py and drop_indexes.py against a real server: every index once, the committed mongosh script."""
+
+from __future__ import annotations
+
+import pytest
+from pymongo.errors import DuplicateKeyError
+
+import create_indexes
+import drop_indexes
+import generate_mongodb_data
+from helpers import SCRIPTS
+from zava.model.collections import COLLECTION_NAMES
+from zava.model.indexes import INDEXES, spec_signature
+from zava.mongo.server import server_info
+
+SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
+
+
+@pytest.fixture
+def loaded(client, db_name, settings):
+    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
+    return client[db_name]
+
+
+def index_signatures(db, name):
+    return {tuple(ix["key"]): ix for ix in db[name].list_indexes()}
+
+
+def test_create_indexes_builds_every_index_once(loaded, client, settings, capsys):
+    local = server_info(client).is_local
+    assert create_indexes.main(settings) == 0
+    out, err = capsys.readouterr()
+    for spec in INDEXES:
+        if spec.is_text and local:  # the local server keeps text indexes out of listIndexes
+            assert f"{spec.name}" in out
+            continue
+        found = index_signatures(loaded, spec.collection).get(spec_signature(spec))
+        assert found is not None, spec.name
+        assert bool(found.get("unique")) == spec.unique, spec.name
+        if not local:
+            assert found["name"] == spec.name and list(found["key"].items()) == list(spec.keys)
+    if local:
+        assert "vector index product_description_vector skipped: the local server has no Atlas Search" in err
+    product = loaded.products.find_one({}, {"_id": 0})
+    with pytest.raises(DuplicateKeyError):
+        loaded.products.insert_one({**product, "_id": "prod_copy", "product_id": "prod_copy"})
+    customer = loaded.customers.find_one({}, {"_id": 0})
+    with pytest.raises(DuplicateKeyError):
+        loaded.customers.insert_one({**customer, "_id": "cust_copy", "customer_id": "cust_copy"})
+
+    assert create_indexes.main(settings) == 0
+    assert f"{len(INDEXES) + 1} indexes on" in capsys.readouterr().err
+    capsys.readouterr()
+    assert create_indexes.main(settings) == 0
+    assert ": 0 created" in capsys.readouterr().err
+
+
+def test_committed_mongosh_script_is_the_emitted_one(capsys):
+    assert create_indexes.main(["--emit-js"]) == 0
+    assert capsys.readouterr().out == (SCRIPTS / "create_indexes.js").read_text()
+
+
+def test_drop_indexes_asks_first_then_keeps_id_and_data(loaded, settings, capsys):
+    assert create_indexes.main(settings) == 0
+    before = {name: sorted(ix["name"] for ix in loaded[name].list_indexes()) for name in COLLECTION_NAMES}
+    counts = {name: loaded[name].count_documents({}) for name in COLLECTION_NAMES}
+    capsys.readouterr()
+    assert drop_indexes.main(settings) == 1
+    assert "DROP INDEXES" not in capsys.readouterr().out and before == {
+        name: sorted(ix["name"] for ix in loaded[name].list_indexes()) for name in COLLECTION_NAMES
+    }
+    assert drop_indexes.main([*settings, "--yes"]) == 0
+    for name in COLLECTION_NAMES:
+        assert [ix["name"] for ix in loaded[name].list_indexes()] == ["_id_"], name
+        assert loaded[name].count_documents({}) == counts[name]
+    assert drop_indexes.main([*settings, "--yes"]) == 0
+    assert "no indexes to drop" in capsys.readouterr().err

@@ -1,0 +1,80 @@
+"""trigger_initial_sync.py marks every synced document once, by collection, and resumes after Ctrl+C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import generate_mongodb_data
+import trigger_initial_sync
+from helpers import SCRIPTS
+from zava.model.collections import SYNCED_COLLECTIONS
+from zava.mongo.initial_sync import MARKER_FIELD, SyncState
+
+SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
+
+
+@pytest.fixture
+def loaded(client, db_name, settings):
+    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
+    return client[db_name]
+
+
+def marked(db) -> dict[str, set]:
+    return {name: {d.get(MARKER_FIELD) for d in db[name].find({}, {MARKER_FIELD: 1})} for name in SYNCED_COLLECTIONS}
+
+
+def test_trigger_marks_every_synced_document_once(loaded, settings, capsys):
+    assert trigger_initial_sync.main(settings) == 1  # no terminal, no --yes
+    assert loaded.orders.count_documents({MARKER_FIELD: {"$exists": True}}) == 0
+    assert trigger_initial_sync.main([*settings, "--yes"]) == 0
+    out, _ = capsys.readouterr()
+    markers = marked(loaded)
+    assert all(len(values) == 1 and None not in values for values in markers.values())
+    assert len({next(iter(v)) for v in markers.values()}) == 1
+    assert loaded.product_embeddings.count_documents({MARKER_FIELD: {"$exists": True}}) == 0
+    rows = {line.split()[0]: line.split()[1:3] for line in out.splitlines()[2:]}
+    for name in SYNCED_COLLECTIONS:
+        assert rows[name][0] == rows[name][1] == f"{loaded[name].count_documents({}):,}", name
+    assert not SyncState.path(loaded.name).exists()
+
+
+def test_trigger_collections_flag_and_bad_names(loaded, settings, capsys):
+    assert trigger_initial_sync.main([*settings, "--yes", "--collections", "stores,inventory"]) == 0
+    assert loaded.stores.count_documents({MARKER_FIELD: {"$exists": True}}) == 8
+    assert loaded.inventory.count_documents({MARKER_FIELD: {"$exists": True}}) == 3168
+    assert loaded.orders.count_documents({MARKER_FIELD: {"$exists": True}}) == 0
+    assert trigger_initial_sync.main([*settings, "--yes", "--collections", "stores,product_embeddings"]) == 2
+    assert "--collections: product_embeddings not synced" in capsys.readouterr().err
+
+
+def test_trigger_resume_continues_after_ctrl_c(client, db_name, settings, mongo_uri, env_file):
+    assert generate_mongodb_data.main([*settings, "--customers", "500", "--orders", "15000", "--quiet", "--yes"]) == 0
+    db = client[db_name]
+    env = {**os.environ, "MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
+    command = [sys.executable, str(SCRIPTS / "trigger_initial_sync.py"), "--env-file", str(env_file), "--yes"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while db.orders.count_documents({MARKER_FIELD: {"$exists": True}}) < 2000:
+        assert process.poll() is None and time.monotonic() < deadline, "finished before it could be interrupted"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "--resume" in err, err
+    state = json.loads(SyncState.path(db_name).read_text())
+    resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    markers = marked(db)
+    assert all(values == {state["marker"]} for values in markers.values())
+    total = sum(db[name].count_documents({}) for name in SYNCED_COLLECTIONS)
+    touched = int(resumed.stderr.split(" documents touched")[0].split()[-1].replace(",", ""))
+    assert touched == total  # each document counted once over both runs
+    assert set(state["done"]) >= {"stores", "customers"}
+    done_earlier = [line.split()[0] for line in resumed.stdout.splitlines() if line.endswith("done earlier")]
+    assert done_earlier == state["done"]

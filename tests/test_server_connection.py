@@ -1,0 +1,84 @@
+"""Reaching the server: the connection check, and one clear line when the server is unreachable or refuses a login."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+
+import generate_mongodb_data
+import test_connection as connection_script
+from common import LOCAL_SERVER_URI, describe_mongo_error
+from helpers import run_script
+from zava.model.collections import COLLECTIONS
+
+
+def test_test_connection_reports_server_and_counts(client, db_name, settings, capsys):
+    assert generate_mongodb_data.main([*settings, "--quiet", "--customers", "50", "--orders", "120"]) == 0
+    capsys.readouterr()
+    assert connection_script.main(settings) == 0
+    out, err = capsys.readouterr()
+    assert "connected to mongodb://" in err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
+    assert set(rows) == {c.name for c in COLLECTIONS}
+    assert rows["customers"][0] == "50" and rows["orders"][0] == "120" and rows["stores"][0] == "8"
+    assert rows["product_embeddings"][1] == "no" and rows["inventory"][1] == "yes"
+
+
+def test_server_errors_become_one_clear_line():
+    uri = "mongodb://alice:s3cret@db.example.com"
+    auth = describe_mongo_error(OperationFailure("Authentication failed.", code=18), uri)
+    assert auth.startswith("authentication failed for mongodb://alice:****@db.example.com") and "s3cret" not in auth
+    down = describe_mongo_error(ServerSelectionTimeoutError("timed out"), LOCAL_SERVER_URI)
+    assert "cannot reach MongoDB" in down and "local_server.py start" in down
+
+
+@pytest.mark.parametrize(
+    ("script", "flags"),
+    [
+        ("create_indexes", []),
+        ("drop_indexes", ["--yes"]),
+        ("clear_mongodb_data", ["--yes"]),
+        ("enable_change_streams", []),
+        ("test_change_streams", []),
+        ("trigger_initial_sync", ["--yes"]),
+        ("test_connection", []),
+    ],
+)
+def test_unreachable_server_fails_in_seconds(script, flags, env_file, unreachable_port):
+    uri = f"mongodb://127.0.0.1:{unreachable_port}"
+    began = time.monotonic()
+    result = run_script(script, "--env-file", str(env_file), *flags, env={"MONGODB_CONNECTION_STRING": uri}, timeout=60)
+    assert time.monotonic() - began < 15
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: cannot reach MongoDB at {uri} within 5 s", result.stderr
+
+
+def test_unreachable_server_fails_fast_with_one_line(env_file, unreachable_port):
+    port = unreachable_port
+    began = time.monotonic()
+    result = run_script(
+        "generate_mongodb_data",
+        "--env-file",
+        str(env_file),
+        "--yes",
+        env={"MONGODB_CONNECTION_STRING": f"mongodb://admin:hunter2@127.0.0.1:{port}"},
+    )
+    assert time.monotonic() - began < 15
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot reach MongoDB at mongodb://admin:****@127.0.0.1:{port} within 5 s"
+    )
+    assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_refused_credentials_fail_with_one_line(mongo_uri, env_file):
+    uri = mongo_uri.replace("mongodb://", "mongodb://intruder:wrong-pass@", 1)
+    result = run_script(
+        "generate_mongodb_data", "--env-file", str(env_file), "--yes", env={"MONGODB_CONNECTION_STRING": uri}
+    )
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: authentication failed for mongodb://intruder:****@"), result.stderr
+    assert "wrong-pass" not in result.stderr + result.stdout and "Traceback" not in result.stderr
