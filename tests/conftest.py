@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from helpers import free_port
+import generate_mongodb_data
+from helpers import SMALL, free_port
 from zava.mongo.local_server import LocalServer
 
 # The shared server, a server of the test's own, and a port where a server is expected but none answers
@@ -84,3 +85,10 @@ def settings(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, db_name: str, env_
     monkeypatch.setenv("MONGODB_CONNECTION_STRING", mongo_uri)
     monkeypatch.setenv("MONGODB_DATABASE", db_name)
     return ["--env-file", str(env_file)]
+
+
+@pytest.fixture
+def loaded(client: MongoClient, db_name: str, settings: list[str]):
+    """The test database holding a small generated dataset (helpers.SMALL)."""
+    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
+    return client[db_name]

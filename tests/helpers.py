@@ -49,3 +49,7 @@ def http_server() -> Iterator[ThreadingHTTPServer]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+SMALL_CUSTOMERS, SMALL_ORDERS = 200, 800
+SMALL = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS), "--quiet", "--yes"]  # a quick dataset

@@ -6,23 +6,12 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 import enable_change_streams
-import generate_mongodb_data
 import test_change_streams as change_stream_check
 from helpers import SCRIPTS
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.change_streams import PROBE_COLLECTION
 from zava.mongo.server import server_info
-
-SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
-
-
-@pytest.fixture
-def loaded(client, db_name, settings):
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
 
 
 def test_enable_change_streams_creates_and_enables_every_synced_collection(client, db_name, settings, capsys):

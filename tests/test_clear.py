@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import clear_mongodb_data
 import create_indexes
-import generate_mongodb_data
+from helpers import SMALL_ORDERS
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
-
-SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
-
-
-@pytest.fixture
-def loaded(client, db_name, settings):
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
 
 
 def test_clear_empties_only_the_project_collections_and_keeps_indexes(loaded, client, settings, capsys):
@@ -26,7 +16,7 @@ def test_clear_empties_only_the_project_collections_and_keeps_indexes(loaded, cl
     if not server_info(client).is_local:
         loaded.command("collMod", "orders", changeStreamPreAndPostImages={"enabled": True})
     assert clear_mongodb_data.main(settings) == 1  # no terminal, no --yes
-    assert loaded.orders.count_documents({}) == 800
+    assert loaded.orders.count_documents({}) == SMALL_ORDERS
     assert clear_mongodb_data.main([*settings, "--yes"]) == 0
     for name in COLLECTION_NAMES:
         assert loaded[name].count_documents({}) == 0, name

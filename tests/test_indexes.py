@@ -7,19 +7,10 @@ from pymongo.errors import DuplicateKeyError
 
 import create_indexes
 import drop_indexes
-import generate_mongodb_data
 from helpers import SCRIPTS
 from zava.model.collections import COLLECTION_NAMES
 from zava.model.indexes import INDEXES, spec_signature
 from zava.mongo.server import server_info
-
-SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
-
-
-@pytest.fixture
-def loaded(client, db_name, settings):
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
 
 
 def index_signatures(db, name):

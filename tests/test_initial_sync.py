@@ -9,21 +9,11 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import generate_mongodb_data
 import trigger_initial_sync
 from helpers import SCRIPTS
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.initial_sync import MARKER_FIELD, SyncState
-
-SMALL = ["--customers", "200", "--orders", "800", "--quiet", "--yes"]
-
-
-@pytest.fixture
-def loaded(client, db_name, settings):
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
 
 
 def marked(db) -> dict[str, set]:
