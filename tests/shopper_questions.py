@@ -1,6 +1,6 @@
 """Shopper queries and the products that answer them, for measuring product search."""
 
-QUERIES: dict[str, set[str]] = {
+QUESTIONS: dict[str, set[str]] = {
     "battery powered drill for home projects": {"PWR-DRILL-001", "PWR-DRILL-002", "PWR-DRILL-008"},
     "saw for cutting ceramic tile": {"PWR-SAW-014"},
     "find studs behind the wall": {"HND-MEAS-009"},

@@ -1,0 +1,156 @@
+"""The sample queries: every answer recomputed from the raw documents; the script and SAMPLE_QUERIES.md."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+import sample_queries
+from common import PROJECT_ROOT
+from zava.model.catalog import MONTHS
+from zava.reads.queries import (
+    QUERIES,
+    run_query,
+)
+
+
+def answer(world, name):
+    return run_query(world["db"], next(q for q in QUERIES if q.name == name), world["params"])
+
+
+def strip(doc, *drop):
+    return {k: v for k, v in doc.items() if k not in ("_id", *drop)}
+
+
+def test_lookups_by_id_sku_and_email(world):
+    raw, p = world["raw"], world["params"]
+    assert answer(world, "store_by_id") == strip(next(s for s in raw["stores"] if s["store_id"] == p.store_id))
+    assert answer(world, "product_by_sku") == strip(next(x for x in raw["products"] if x["sku"] == p.sku))
+    assert answer(world, "customer_by_email") == strip(next(c for c in raw["customers"] if c["email"] == p.email))
+
+
+def test_store_inventory(world):
+    raw, p = world["raw"], world["params"]
+    rows = sorted((i for i in raw["inventory"] if i["store_id"] == p.store_id), key=lambda i: i["product_id"])[:20]
+    fields = ("product_id", "stock_level", "reorder_threshold", "location")
+    assert answer(world, "store_inventory") == [{f: i[f] for f in fields} for i in rows]
+
+
+def test_low_stock_and_aisle_carry_real_names(world):
+    raw, p = world["raw"], world["params"]
+    products = {x["product_id"]: x for x in raw["products"]}
+    store_name = next(s["name"] for s in raw["stores"] if s["store_id"] == p.store_id)
+    low = [i for i in raw["inventory"] if i["store_id"] == p.store_id and i["stock_level"] <= i["reorder_threshold"]]
+    expected = [
+        {
+            "product_id": i["product_id"],
+            "sku": products[i["product_id"]]["sku"],
+            "product_name": products[i["product_id"]]["product_name"],
+            "store_name": store_name,
+            "stock_level": i["stock_level"],
+            "reorder_threshold": i["reorder_threshold"],
+            "aisle": i["location"]["aisle"],
+        }
+        for i in sorted(low, key=lambda i: (i["stock_level"], i["product_id"]))
+    ]
+    assert low and answer(world, "low_stock") == expected
+    aisle = [i for i in raw["inventory"] if i["store_id"] == p.store_id and i["location"]["aisle"] == p.aisle]
+    aisle.sort(key=lambda i: (i["location"]["shelf"], i["location"]["bin"], i["product_id"]))
+    assert aisle and answer(world, "products_by_aisle") == [
+        {
+            "product_id": i["product_id"],
+            "product_name": products[i["product_id"]]["product_name"],
+            "shelf": i["location"]["shelf"],
+            "bin": i["location"]["bin"],
+            "stock_level": i["stock_level"],
+        }
+        for i in aisle
+    ]
+
+
+def test_order_with_items_and_customer_history(world):
+    raw, p = world["raw"], world["params"]
+    got = answer(world, "order_with_items")
+    order = next(o for o in raw["orders"] if o["order_id"] == p.order_id)
+    items = sorted((i for i in raw["order_items"] if i["order_id"] == p.order_id), key=lambda i: (i["sku"], i["_id"]))
+    assert got["order"] == strip(order)
+    assert [i["_id"] for i in got["items"]] == [i["_id"] for i in items] and len(items) == order["item_count"]
+    assert got["customer"]["customer_id"] == order["customer_id"]
+    history = answer(world, "customer_history")
+    mine = sorted(
+        (o for o in raw["orders"] if o["customer_id"] == p.customer_id),
+        key=lambda o: (o["order_date"], o["order_id"]),
+        reverse=True,
+    )[:5]
+    assert [h["order_id"] for h in history] == [o["order_id"] for o in mine]
+    for h, o in zip(history, mine):
+        assert len(h["items"]) == o["item_count"]
+        assert round(sum(i["line_total"] for i in h["items"]), 2) == o["subtotal"]
+
+
+def test_top_products_in_the_last_30_days(world):
+    raw, p = world["raw"], world["params"]
+    revenue, units = defaultdict(float), defaultdict(int)
+    for i in raw["order_items"]:
+        if i["order_date"] >= p.since:
+            revenue[i["product_id"]] += i["line_total"]
+            units[i["product_id"]] += i["quantity"]
+    top = sorted(revenue, key=lambda pid: (-round(revenue[pid], 2), pid))[:10]
+    got = answer(world, "top_products_30_days")
+    assert [g["product_id"] for g in got] == top
+    assert [g["revenue"] for g in got] == [round(revenue[pid], 2) for pid in top]
+    assert [g["units"] for g in got] == [units[pid] for pid in top]
+
+
+def test_revenue_by_store_and_month(world):
+    expected = defaultdict(lambda: defaultdict(float))
+    for o in world["raw"]["orders"]:
+        if o["status"] in ("pending", "shipped", "completed"):
+            expected[o["store_id"]][o["order_date"][:7]] += o["total"]
+    got = answer(world, "revenue_by_store_month")
+    assert set(got) == set(expected) and len(got) == 8
+    for store, months in expected.items():
+        assert got[store] == {m: round(v, 2) for m, v in months.items()}, store
+
+
+def test_category_revenue_by_month_tracks_multipliers(world):
+    raw = world["raw"]
+    category = {x["product_id"]: x["category_id"] for x in raw["products"]}
+    expected = defaultdict(lambda: dict.fromkeys(MONTHS, 0.0))
+    for i in raw["order_items"]:
+        expected[category[i["product_id"]]][MONTHS[int(i["order_date"][5:7]) - 1]] += i["line_total"]
+    got = answer(world, "category_month_revenue")
+    assert set(got) == {c["category_id"] for c in raw["categories"]}
+    for cat, months in expected.items():
+        assert got[cat]["revenue"] == pytest.approx({m: round(v, 2) for m, v in months.items()}, abs=0.011), cat
+    garden = got["cat_garden_outdoor"]
+    revenue = np.array([garden["revenue"][m] for m in MONTHS])
+    assert np.corrcoef(revenue, [garden["multipliers"][m] for m in MONTHS])[0, 1] > 0.6
+
+
+def test_reorder_report(world):
+    lines, units = defaultdict(int), defaultdict(int)
+    for i in world["raw"]["inventory"]:
+        if i["stock_level"] <= i["reorder_threshold"]:
+            lines[i["store_id"]] += 1
+            units[i["store_id"]] += 3 * i["reorder_threshold"] - i["stock_level"]
+    assert answer(world, "reorder_report") == [
+        {"_id": store, "lines": lines[store], "units_to_order": units[store]} for store in sorted(lines)
+    ]
+
+
+def test_sample_queries_script_runs_everything(world, capsys):
+    assert sample_queries.main(world["settings"]) == 0
+    out, _ = capsys.readouterr()
+    table = out.split("query   ")[-1]
+    for query in QUERIES:
+        assert f"\n{query.name} " in table
+    assert "product_search_vector" in table and "product_search_text" in table
+    assert sample_queries.main([*world["settings"], "--only", "nope"]) == 2
+
+
+def test_sample_queries_md_is_the_rendered_definition(capsys):
+    assert sample_queries.main(["--markdown"]) == 0
+    assert capsys.readouterr().out == (PROJECT_ROOT / "SAMPLE_QUERIES.md").read_text()

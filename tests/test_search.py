@@ -1,0 +1,58 @@
+"""Product search: vector against a numpy reference, shoppers' questions, text and hybrid modes."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+import search_products
+from shopper_questions import QUESTIONS as SEARCH_SET
+from zava.mongo.server import server_info
+from zava.reads.search import exact_cosine, query_embedder, vector_search
+
+
+def test_vector_search_equals_the_numpy_reference(world):
+    db = world["db"]
+    embedder = query_embedder(db, {})
+    rows = world["raw"]["product_embeddings"]
+    matrix = np.array([r["description_embedding"] for r in rows])
+    ids = [r["product_id"] for r in rows]
+    for query in ("cordless drill", "something to water the garden", "paint for a kitchen"):
+        vector = embedder.embed([query])[0]
+        scores = matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector))
+        reference = [ids[i] for i in sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:5]]
+        assert [h.product_id for h in exact_cosine(db, vector, 5)] == reference
+
+
+def test_local_embedder_finds_what_shoppers_ask_for(world):
+    db = world["db"]
+    embedder = query_embedder(db, {})
+    sku = {x["product_id"]: x["sku"] for x in world["raw"]["products"]}
+    hits = 0
+    for query, wanted in SEARCH_SET.items():
+        found, _ = vector_search(db, server_info(db.client), embedder, query, 5)
+        hits += bool({sku[h.product_id] for h in found} & wanted)
+    assert len(SEARCH_SET) >= 30
+    assert hits / len(SEARCH_SET) >= 0.8, f"top-5 hit rate {hits / len(SEARCH_SET):.2f}"
+
+
+def test_text_search_and_what_the_local_server_gets_wrong(world, capsys):
+    assert search_products.main([*world["settings"], "tile saw", "--mode", "text"]) == 0
+    out, err = capsys.readouterr()
+    skus = re.findall(r"\b[A-Z]{3}-[A-Z]+-\d{3}\b", out)
+    assert "PWR-SAW-014" in skus[:1]
+    if world["local"]:
+        assert "matches only products containing every word" in err
+    else:  # MongoDB matches any of the words: every saw and everything tile
+        assert len(skus) == 5
+
+
+def test_search_modes_print_ranked_products(world, capsys):
+    for mode in ("vector", "hybrid"):
+        assert search_products.main([*world["settings"], "pressure treated fence post", "--mode", mode]) == 0
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 2 + 5
+        if world["local"]:
+            assert "exact cosine over 424 embeddings with numpy" in err
+    assert "hybrid: vector and text ranks fused" in err
