@@ -14,6 +14,7 @@ from zava.model.catalog import load_catalog
 from zava.model.collections import COLLECTIONS
 from zava.model.ids import ID_FORMATS
 from zava.model.indexes import INDEXES, VECTOR_INDEX_NAME
+from zava.model.rules import ORDER_STATUSES
 
 SAMPLE_SPEC = DatasetSpec(25_000, 100_000, datetime(2023, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), 42)
 
@@ -123,7 +124,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "subtotal": "sum of the items' line_total",
         "tax": "subtotal x 10.1%, rounded to cents",
         "total": "subtotal + tax",
-        "status": "pending, shipped, completed, cancelled or refunded",
+        "status": f"{', '.join(ORDER_STATUSES[:-1])} or {ORDER_STATUSES[-1]}",
         "updated_at": "last status change",
         "deleted": "soft-delete flag",
     },
