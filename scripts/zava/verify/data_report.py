@@ -94,7 +94,7 @@ def _stream(
 ) -> Iterator[dict]:
     """Each document of a collection in turn, checking its ID format and (whole synced documents) arrays as it passes.
 
-    Nothing of a document is kept here: a caller that keeps nothing either holds one batch at most."""
+    The cursor holds one batch of BATCH_SIZE documents at a time and nothing of a document is kept here."""
     ids = report.rule(IDS) if collection in ID_FORMATS else None
     arrays = report.rule(ARRAYS) if collection in SYNCED_COLLECTIONS and projection is None else None
     options: dict[str, Any] = {"batch_size": BATCH_SIZE}
