@@ -2,7 +2,8 @@
 
 Prints generation speed (with BSON encoding, no server), the raw insert_many ceiling of the
 same pre-built documents into a scratch database, the real end-to-end load command, their
-ratio, and the peak memory of the load. Scratch databases are dropped afterwards.
+ratio, and the peak memory of the load; with --report-orders, the time and peak memory of the data
+report over the loaded data and over a bigger load. Scratch databases are dropped afterwards.
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100_000, help="orders to generate (default %(default)s)")
     parser.add_argument("--scale-orders", type=int, default=0, help="also load this many orders to compare memory")
+    parser.add_argument(
+        "--report-orders",
+        type=int,
+        default=0,
+        help="also run data_report.py on the loaded data and on a load of this many orders, to compare its memory",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     config = load_config(args)
     client = connect(config, quiet=True)
     try:
-        results = measure(client, config, args.orders, args.scale_orders)
+        results = measure(client, config, args.orders, args.scale_orders, args.report_orders)
     finally:
         for scratch in (SCRATCH_CEILING, SCRATCH_LOAD):
             client.drop_database(scratch)

@@ -7,7 +7,7 @@ import time
 
 from common import connected
 from zava.cli import base_parser, cli
-from zava.console import fail, ok, say, table
+from zava.console import fail, ok, peak_memory_mb, say, table
 from zava.verify.data_report import build_report
 
 
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         for rule in report.rules.values():
             for example in rule.examples:
                 fail(f"{rule.name}: {example}")
-        seconds = time.perf_counter() - began
+        spent = f"{time.perf_counter() - began:.1f} s, peak memory {peak_memory_mb():.0f} MB"
         if not report.ok:
-            say(f"read {config.database!r} in {seconds:.1f} s")
+            say(f"read {config.database!r} ({spent})")
             return 1
-        ok(f"{config.database!r} passes every rule ({seconds:.1f} s)")
+        ok(f"{config.database!r} passes every rule ({spent})")
         return 0
 
 

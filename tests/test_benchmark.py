@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import benchmark
 
 
@@ -26,3 +28,14 @@ def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, caps
     assert results["documents"] > 400 * 2 + 200 + 3168
     assert not {"zava_bench_ceiling", "zava_bench_load"} & set(client.list_database_names())
     assert results["server"].startswith(("nx-27017 local server", "MongoDB "))
+
+
+def test_benchmark_compares_the_data_report_memory_at_two_sizes(settings, monkeypatch, client, capsys):
+    monkeypatch.setenv("NUM_CUSTOMERS", "200")
+    assert benchmark.main([*settings, "--orders", "300", "--report-orders", "900", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    for key in ("report_seconds", "report_peak_rss_mb", "report_seconds_900_orders", "report_peak_rss_mb_900_orders"):
+        assert isinstance(results[key], (int, float)) and results[key] > 0, key
+    growth = results["report_peak_rss_mb_900_orders"] / results["report_peak_rss_mb"]
+    assert results["report_peak_rss_growth"] == pytest.approx(growth, abs=0.001)
+    assert not {"zava_bench_ceiling", "zava_bench_load"} & set(client.list_database_names())

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 
 import data_report
 import generate_mongodb_data
 import simulate_activity
+import zava.verify.data_report as report_module
+from common import KitError
 
 SMALL = ["--customers", "300", "--orders", "1500", "--quiet", "--yes"]
 
@@ -79,3 +84,110 @@ def test_each_fault_is_named(loaded, settings, capsys, fault, message):
     fault(loaded)
     assert data_report.main(settings) == 1
     assert message in capsys.readouterr().err
+
+
+# The report streams: orders sorted by _id meet their items sorted by order_id. These faults sit where a
+# streaming merge could go wrong (first or last order, between two orders, across batches of a cursor).
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Cursor batches far smaller than the collections, so the merge crosses many batch boundaries."""
+    monkeypatch.setattr(report_module, "BATCH_SIZE", 64)
+
+
+def _item_of(db, order_id):
+    return db.order_items.find_one({"order_id": order_id}, sort=[("_id", 1)])
+
+
+def _item_count(db, order_id):
+    return db.orders.find_one({"_id": order_id})["item_count"]
+
+
+@pytest.mark.parametrize(
+    "orphan_order_id",
+    ["order_", "order_00000004a", "order_99999999", 17, None],
+    ids=["before-every-order", "between-two-orders", "after-every-order", "not-a-string", "missing"],
+)
+def test_an_item_whose_order_is_missing_is_named(loaded, settings, capsys, small_batches, orphan_order_id):
+    item = _item_of(loaded, "order_00000004")
+    count = _item_count(loaded, "order_00000004")
+    change = {"$set": {"order_id": orphan_order_id}} if orphan_order_id is not None else {"$unset": {"order_id": ""}}
+    loaded.order_items.update_one({"_id": item["_id"]}, change)
+    assert data_report.main(settings) == 1
+    err = capsys.readouterr().err
+    assert f"foreign keys resolve: order_items {item['_id']}: order_id {orphan_order_id}" in err
+    assert f"order totals match their items: orders order_00000004: item_count {count} vs {count - 1} items" in err
+
+
+def test_an_item_moved_to_another_order_breaks_both(loaded, settings, capsys, small_batches):
+    item = _item_of(loaded, "order_00000001")
+    first, last = _item_count(loaded, "order_00000001"), _item_count(loaded, "order_00001500")
+    loaded.order_items.update_one({"_id": item["_id"]}, {"$set": {"order_id": "order_00001500"}})
+    assert data_report.main(settings) == 1
+    err = capsys.readouterr().err
+    assert f"orders order_00000001: item_count {first} vs {first - 1} items" in err
+    assert f"orders order_00001500: item_count {last} vs {last + 1} items" in err
+    assert "foreign keys resolve" not in err
+
+
+@pytest.mark.parametrize(
+    ("order_id", "change", "expected"),
+    [
+        ("order_00000001", {"$inc": {"total": -0.01}}, "item_count {n} vs {n} items"),
+        ("order_00000750", {"$inc": {"tax": 0.01}}, "item_count {n} vs {n} items"),
+        ("order_00001500", {"$inc": {"subtotal": 0.01, "total": 0.01}}, "item_count {n} vs {n} items, subtotal"),
+        ("order_00000640", {"$inc": {"item_count": 1}}, "item_count {m} vs {n} items"),
+    ],
+    ids=["total-off-by-a-cent", "tax-off-by-a-cent", "subtotal-of-last-order", "item-count"],
+)
+def test_an_order_that_disagrees_with_its_items_is_named(
+    loaded, settings, capsys, small_batches, order_id, change, expected
+):
+    n = _item_count(loaded, order_id)
+    loaded.orders.update_one({"_id": order_id}, change)
+    assert data_report.main(settings) == 1
+    captured = capsys.readouterr()
+    assert f"order totals match their items: orders {order_id}: {expected.format(n=n, m=n + 1)}" in captured.err
+    row = next(line for line in captured.out.splitlines() if line.startswith("order totals"))
+    assert row.split()[-1] == "1"
+
+
+@pytest.mark.parametrize(
+    ("collection", "change", "expected"),
+    [
+        ("order_items", {"$set": {"tags": ["sale"]}}, "['tags']"),
+        ("orders", {"$set": {"shipping.parcels": [1, 2]}}, "['shipping.parcels']"),
+        ("customers", {"$set": {"phones": []}}, "['phones']"),
+    ],
+)
+def test_an_array_in_a_streamed_doc_is_named(loaded, settings, capsys, small_batches, collection, change, expected):
+    doc = loaded[collection].find_one({}, sort=[("_id", -1)])
+    loaded[collection].update_one({"_id": doc["_id"]}, change)
+    assert data_report.main(settings) == 1
+    assert f"no arrays in synced documents: {collection} {doc['_id']}: {expected}" in capsys.readouterr().err
+
+
+def test_a_live_order_sorted_between_generated_ones_meets_its_items(loaded, settings, capsys, small_batches):
+    """A live id can sort between two numbered ones; the merge must still pair it with its own items."""
+    live = "order_00000003" + "a" * 24
+    order = loaded.orders.find_one({"_id": "order_00000003"})
+    items = list(loaded.order_items.find({"order_id": "order_00000003"}))
+    loaded.orders.insert_one({**order, "_id": live, "order_id": live})
+    copies = [{**item, "_id": str(uuid.UUID(int=n + 1, version=4)), "order_id": live} for n, item in enumerate(items)]
+    loaded.order_items.insert_many(copies)
+    assert data_report.main(settings) == 0
+    out = capsys.readouterr().out
+    live_line = next(line for line in out.splitlines() if line.startswith("orders (added live)"))
+    assert live_line.split()[3] == "1"
+
+
+def test_the_summary_line_gives_peak_memory(loaded, settings, capsys):
+    assert data_report.main(settings) == 0
+    assert re.search(r"passes every rule \(\d+\.\d s, peak memory \d+ MB\)", capsys.readouterr().err)
+
+
+def test_a_sort_the_server_got_wrong_stops_the_report():
+    docs = iter([{"order_id": "order_00000002"}, {"order_id": None}, {"order_id": "order_00000001"}])
+    with pytest.raises(KitError, match="order_items came back out of order by order_id"):
+        list(report_module._in_order(docs, "order_items", "order_id"))

@@ -22,25 +22,44 @@ SCRATCH_CEILING, SCRATCH_LOAD = "zava_bench_ceiling", "zava_bench_load"
 SCRIPTS = PROJECT_ROOT / "scripts"
 
 
-def run_script(name: str, argv: list[str], uri: str, database: str) -> tuple[float, str]:
+def run_script(
+    name: str, argv: list[str], uri: str, database: str, env: dict[str, str] | None = None
+) -> tuple[float, str]:
     """Run scripts/NAME.py in a child process against `database`; returns (seconds, its stderr)."""
     command = [sys.executable, str(SCRIPTS / f"{name}.py"), "--quiet", *argv]
-    env = {**os.environ, "MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": database}
+    env = {**os.environ, **(env or {}), "MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": database}
     began = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - began
     if result.returncode:
-        raise KitError(f"{name} failed: {result.stderr.strip().splitlines()[-1]}")
+        lines = result.stderr.strip().splitlines() or [f"exit code {result.returncode}"]
+        first_error = next((line for line in lines if line.startswith("error: ")), lines[-1])
+        raise KitError(f"{name} failed: {first_error.removeprefix('error: ')}")
     return seconds, result.stderr
+
+
+def _peak_mb(err: str) -> float:
+    return float(re.search(r"peak memory (\d+) MB", err).group(1))
 
 
 def run_load(uri: str, database: str, orders: int, extra: list[str]) -> tuple[float, float]:
     """The real load command; returns (seconds, the peak memory it reports in MB)."""
     seconds, err = run_script("generate_mongodb_data", ["--yes", "--orders", str(orders), *extra], uri, database)
-    return seconds, float(re.search(r"peak memory (\d+) MB", err).group(1))
+    return seconds, _peak_mb(err)
 
 
-def measure(client: MongoClient, config: Config, orders: int, scale_orders: int) -> dict[str, object]:
+def run_report(uri: str, database: str, customers: int, orders: int) -> tuple[float, float]:
+    """data_report.py over a loaded database of these sizes; returns (seconds, the peak memory it reports in MB).
+
+    KitError when the report finds the data broken."""
+    sizes = {"NUM_CUSTOMERS": str(customers), "NUM_ORDERS": str(orders)}
+    seconds, err = run_script("data_report", [], uri, database, sizes)
+    return seconds, _peak_mb(err)
+
+
+def measure(
+    client: MongoClient, config: Config, orders: int, scale_orders: int, report_orders: int = 0
+) -> dict[str, object]:
     """Every figure of the benchmark; the caller drops the scratch databases."""
     dataset = Dataset(DatasetSpec(config.customers, orders, config.start, config.end, config.seed), load_catalog())
     expected = dataset.expected_counts()
@@ -72,6 +91,9 @@ def measure(client: MongoClient, config: Config, orders: int, scale_orders: int)
         str(config.end.date()),
     ]
     load_seconds, peak_mb = run_load(config.mongo_uri, SCRATCH_LOAD, orders, seed_flags)
+    if report_orders:
+        say("the data report over the loaded data ...")
+        report_seconds, report_mb = run_report(config.mongo_uri, SCRATCH_LOAD, config.customers, orders)
     say("then indexes, the initial-sync trigger and a clear of the loaded data ...")
     index_seconds, _ = run_script("create_indexes", [], config.mongo_uri, SCRATCH_LOAD)
     synced = sum(client[SCRATCH_LOAD][name].estimated_document_count() for name in SYNCED_COLLECTIONS)
@@ -92,7 +114,20 @@ def measure(client: MongoClient, config: Config, orders: int, scale_orders: int)
     if scale_orders:
         say(f"extra: the real command with {scale_orders:,} orders, for memory ...")
         _, scaled_mb = run_load(config.mongo_uri, SCRATCH_LOAD, scale_orders, seed_flags)
-        client.drop_database(SCRATCH_LOAD)
+        if report_orders != scale_orders:
+            client.drop_database(SCRATCH_LOAD)
         results[f"peak_rss_mb_{scale_orders}_orders"] = round(scaled_mb, 1)
         results["peak_rss_growth"] = round(scaled_mb / peak_mb, 3)
+    if report_orders:
+        results["report_seconds"] = round(report_seconds, 2)
+        results["report_peak_rss_mb"] = round(report_mb, 1)
+        if report_orders != scale_orders:
+            say(f"extra: the real command with {report_orders:,} orders, for the data report ...")
+            run_load(config.mongo_uri, SCRATCH_LOAD, report_orders, seed_flags)
+        say(f"the data report over {report_orders:,} orders ...")
+        scaled_seconds, scaled_report_mb = run_report(config.mongo_uri, SCRATCH_LOAD, config.customers, report_orders)
+        client.drop_database(SCRATCH_LOAD)
+        results[f"report_seconds_{report_orders}_orders"] = round(scaled_seconds, 2)
+        results[f"report_peak_rss_mb_{report_orders}_orders"] = round(scaled_report_mb, 1)
+        results["report_peak_rss_growth"] = round(scaled_report_mb / report_mb, 3)
     return results

@@ -1,20 +1,25 @@
 """Checks of a loaded dataset: integrity rules that must hold, and realism figures worth looking at.
 
-Everything is read with projections in one pass per collection and computed in Python: no server
-construct the local server might get wrong.
+The dataset is streamed: each collection is read once through a cursor in bounded batches, and each
+document is checked as it passes and then dropped. What stays in memory does not grow with the
+orders: the ids of the small collections and of the customers, and fixed-size counters. Orders
+and their items are checked together by a merge join of orders sorted by _id with items sorted by
+order_id, so only one order's items are in hand at a time; both sorts are checked as they arrive.
+Everything is computed in Python: no server construct the local server might get wrong.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pymongo import ASCENDING
 from pymongo.database import Database
 
-from common import Config
+from common import Config, KitError
 from zava.model.catalog import MONTHS
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.model.ids import ID_FORMATS, ORDER_ID, valid_id
@@ -23,6 +28,14 @@ from zava.model.reference import STORES
 
 MAX_EXAMPLES = 5
 BLOCKS = " ▁▂▃▄▅▆▇█"
+BATCH_SIZE = 5000  # documents per round trip: all a cursor holds at once, whatever the size of the dataset
+IDS, ARRAYS, FOREIGN_KEYS, STOCK, TOTALS = (
+    "ID formats",
+    "no arrays in synced documents",
+    "foreign keys resolve",
+    "stock never negative",
+    "order totals match their items",
+)
 
 
 @dataclass
@@ -59,12 +72,15 @@ class Report:
         )
 
 
-def _arrays(value: Any, path: str = "") -> Iterator[str]:
-    if isinstance(value, list):
-        yield path or "(document)"
-    elif isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _arrays(inner, f"{path}.{key}" if path else key)
+def _arrays(doc: dict, path: str = "") -> list[str]:
+    """The dotted paths of every array in a document, nested documents included."""
+    found = []
+    for key, value in doc.items():
+        if isinstance(value, list):
+            found.append(f"{path}{key}")
+        elif isinstance(value, dict):
+            found += _arrays(value, f"{path}{key}.")
+    return found
 
 
 def _label(collection: str, doc: dict) -> str:
@@ -73,16 +89,214 @@ def _label(collection: str, doc: dict) -> str:
     return f"{collection} {doc.get('_id')}"
 
 
-def _scan(db: Database, report: Report, collection: str, projection: dict | None = None) -> list[dict]:
-    """Every document of a collection (projected), checking ID format, arrays and soft-delete flag on the way."""
-    docs = list(db[collection].find({}, projection))
+def _stream(
+    db: Database, report: Report, collection: str, projection: dict | None = None, sort_by: str | None = None
+) -> Iterator[dict]:
+    """Each document of a collection in turn, checking its ID format and (whole synced documents) arrays as it passes.
+
+    The cursor holds one batch of BATCH_SIZE documents at a time and nothing of a document is kept here."""
+    ids = report.rule(IDS) if collection in ID_FORMATS else None
+    arrays = report.rule(ARRAYS) if collection in SYNCED_COLLECTIONS and projection is None else None
+    options: dict[str, Any] = {"batch_size": BATCH_SIZE}
+    if sort_by:  # without an index, MongoDB sorts a big collection only when allowed to spill to disk
+        options.update(sort=[(sort_by, ASCENDING)], allow_disk_use=True)
+    with db[collection].find({}, projection, **options) as cursor:
+        for doc in cursor:
+            if ids is not None:
+                ids.check(valid_id(collection, doc["_id"]), _label(collection, doc))
+            if arrays is not None:
+                found = _arrays(doc)
+                arrays.check(not found, f"{_label(collection, doc)}: {found}")
+            yield doc
+
+
+def _in_order(docs: Iterator[dict], collection: str, key: str) -> Iterator[tuple[str | None, dict]]:
+    """(key, document) of a stream the server sorted by a string field; the key is None when not a string.
+
+    KitError when two string keys arrive out of order: the merge of orders with their items relies on it."""
+    last = ""
     for doc in docs:
-        if collection in ID_FORMATS:
-            report.rule("ID formats").check(valid_id(collection, doc["_id"]), _label(collection, doc))
-        if collection in SYNCED_COLLECTIONS and projection is None:
-            arrays = list(_arrays(doc))
-            report.rule("no arrays in synced documents").check(not arrays, f"{_label(collection, doc)}: {arrays}")
-    return docs
+        value = doc.get(key)
+        if not isinstance(value, str):
+            yield None, doc
+            continue
+        if value < last:
+            raise KitError(
+                f"{collection} came back out of order by {key} ({last!r} before {value!r}); "
+                "cannot match orders with their items"
+            )
+        last = value
+        yield value, doc
+
+
+@dataclass
+class _Orders:
+    """What the report keeps of the orders and their items: fixed-size counters, whatever their number."""
+
+    revenue: dict[str, list[float]]  # category -> revenue by month, January first
+    orders: int = 0
+    generated: int = 0
+    at_primary: int = 0
+    per_year: Counter = field(default_factory=Counter)  # generated orders by year
+    items: int = 0
+
+
+def build_report(db: Database, config: Config) -> Report:
+    """Stream the whole dataset once and check every rule."""
+    report = Report()
+    for name in (IDS, ARRAYS, FOREIGN_KEYS, STOCK, TOTALS):
+        report.rule(name)
+    fk = report.rule(FOREIGN_KEYS)
+
+    stores = {s["_id"] for s in _stream(db, report, "stores")}
+    names: dict[str, str] = {}
+    multipliers: dict[str, list[float]] = {}
+    for c in _stream(db, report, "categories"):
+        names[c["_id"]] = c["category_name"]
+        multipliers[c["_id"]] = [c["seasonal_multipliers"][m] for m in MONTHS]
+    types: set[str] = set()
+    for t in _stream(db, report, "product_types"):
+        types.add(t["_id"])
+        fk.check(t.get("category_id") in names, f"product_types {t['_id']}: category_id {t.get('category_id')}")
+    category_of: dict[str, str | None] = {}  # product -> its category
+    for p in _stream(db, report, "products"):
+        category_of[p["_id"]] = p.get("category_id")
+        fk.check(p.get("category_id") in names, f"products {p['_id']}: category_id {p.get('category_id')}")
+        fk.check(p.get("type_id") in types, f"products {p['_id']}: type_id {p.get('type_id')}")
+    embeddings = 0
+    for e in _stream(db, report, "product_embeddings", {"_id": 1}):
+        embeddings += 1
+        fk.check(e["_id"] in category_of, f"product_embeddings {e['_id']}: no such product")
+    primary: dict[str, str | None] = {}  # customer -> primary store
+    for c in _stream(db, report, "customers"):
+        primary[c["_id"]] = c.get("primary_store_id")
+        fk.check(c.get("primary_store_id") in stores, f"customers {c['_id']}: store {c.get('primary_store_id')}")
+    inventory = 0
+    stock = report.rule(STOCK)
+    for i in _stream(db, report, "inventory"):
+        inventory += 1
+        label = _label("inventory", i)
+        fk.check(i.get("store_id") in stores, f"{label}: store_id")
+        fk.check(i.get("product_id") in category_of, f"{label}: product_id")
+        stock.check(i.get("stock_level", 0) >= 0, f"{label}: stock {i.get('stock_level')}")
+
+    seen = _Orders(revenue={c: [0.0] * 12 for c in names})
+    _merge_orders_with_items(db, report, seen, stores, primary, category_of)
+
+    physical = sum(not s.is_online for s in STORES)
+    report.counts = {
+        "stores": (len(stores), len(STORES)),
+        "categories": (len(names), None),
+        "product_types": (len(types), None),
+        "products": (len(category_of), None),
+        "product_embeddings": (embeddings, len(category_of)),
+        "customers": (len(primary), config.customers),
+        "inventory": (inventory, None),
+        "orders (generated)": (seen.generated, config.orders),
+        "orders (added live)": (seen.orders - seen.generated, None),
+        "order_items": (seen.items, None),
+    }
+    report.figures.append(("inventory rows", f"{inventory:,}", f"{physical} stores x products + online"))
+    _realism(report, primary, seen, names, multipliers)
+    return report
+
+
+def _merge_orders_with_items(
+    db: Database,
+    report: Report,
+    seen: _Orders,
+    stores: set[str],
+    primary: dict[str, str | None],
+    category_of: dict[str, str | None],
+) -> None:
+    """Orders sorted by _id beside items sorted by order_id: each order meets exactly its own items.
+
+    An item whose order_id sorts before the next order's _id (or is not a string) has no order."""
+    fk, totals = report.rule(FOREIGN_KEYS), _Totals(report.rule(TOTALS))
+
+    def take_item(item: dict, has_order: bool) -> float:
+        seen.items += 1
+        fk.check(has_order, f"order_items {item['_id']}: order_id {item.get('order_id')}")
+        fk.check(item.get("product_id") in category_of, f"order_items {item['_id']}: product_id")
+        line_total = item.get("line_total", 0.0)
+        category = category_of.get(item.get("product_id"))
+        if category in seen.revenue:
+            seen.revenue[category][int(item["order_date"][5:7]) - 1] += line_total
+        return line_total
+
+    items = _in_order(_stream(db, report, "order_items", sort_by="order_id"), "order_items", "order_id")
+    pending = next(items, None)
+    for key, order in _in_order(_stream(db, report, "orders", sort_by="_id"), "orders", "_id"):
+        lines: list[float] = []
+        if key is not None:
+            while pending is not None and (pending[0] is None or pending[0] < key):
+                take_item(pending[1], has_order=False)
+                pending = next(items, None)
+            while pending is not None and pending[0] == key:
+                lines.append(take_item(pending[1], has_order=True))
+                pending = next(items, None)
+        seen.orders += 1
+        fk.check(order.get("customer_id") in primary, f"orders {order['_id']}: customer_id {order.get('customer_id')}")
+        fk.check(order.get("store_id") in stores, f"orders {order['_id']}: store_id {order.get('store_id')}")
+        seen.at_primary += primary.get(order.get("customer_id")) == order.get("store_id")
+        if ORDER_ID.matches(order["_id"]):
+            seen.generated += 1
+            seen.per_year[order["order_date"][:4]] += 1
+        totals.add(order, lines)
+    totals.flush()
+    while pending is not None:
+        take_item(pending[1], has_order=False)
+        pending = next(items, None)
+
+
+class _Totals:
+    """Orders checked against their items' line totals a block at a time, so the money arithmetic is vectorised.
+
+    An order's item_count must be its number of items, its subtotal their sum to the cent, its tax the
+    tax on that sum and its total the sum plus its tax. A block holds BATCH_SIZE orders at most."""
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.orders: list[tuple[Any, Any, Any, Any, Any]] = []  # _id, item_count, subtotal, tax, total
+        self.lines: list[float] = []  # the line totals of the block's orders, one order after another
+        self.counts: list[int] = []  # how many of them each order has
+
+    def add(self, order: dict, lines: list[float]) -> None:
+        self.orders.append(
+            (
+                order["_id"],
+                order.get("item_count"),
+                order.get("subtotal", 0),
+                order.get("tax", 0),
+                order.get("total", 0),
+            )
+        )
+        self.lines += lines
+        self.counts.append(len(lines))
+        if len(self.orders) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.orders:
+            return
+        running = np.concatenate([[0], np.cumsum(to_cents(self.lines))])
+        ends = np.cumsum(self.counts)
+        cents = running[ends] - running[ends - np.array(self.counts)]
+        stated = to_cents([order[2:] for order in self.orders]).reshape(-1, 3)
+        subtotal, tax, total = stated[:, 0], stated[:, 1], stated[:, 2]
+        money = (subtotal == cents) & (tax == tax_cents(cents)) & (total == cents + tax)
+        for (order_id, item_count, stated_subtotal, _, _), count, sum_cents, fine in zip(
+            self.orders, self.counts, cents.tolist(), money.tolist()
+        ):
+            consistent = fine and item_count == count
+            self.rule.check(
+                consistent,
+                ""
+                if consistent
+                else f"orders {order_id}: item_count {item_count} vs {count} items, "
+                f"subtotal {stated_subtotal} vs {sum_cents / 100:.2f}",
+            )
+        self.orders, self.lines, self.counts = [], [], []
 
 
 def _heatmap(revenue: dict[str, np.ndarray], multipliers: dict[str, list[float]], names: dict[str, str]) -> list[str]:
@@ -97,111 +311,30 @@ def _heatmap(revenue: dict[str, np.ndarray], multipliers: dict[str, list[float]]
     return lines
 
 
-def build_report(db: Database, config: Config) -> Report:
-    """Read the whole dataset once and check every rule."""
-    report = Report()
-    stores = _scan(db, report, "stores")
-    categories = _scan(db, report, "categories")
-    types = _scan(db, report, "product_types")
-    products = _scan(db, report, "products")
-    embeddings = _scan(db, report, "product_embeddings", {"_id": 1})
-    customers = _scan(db, report, "customers")
-    inventory = _scan(db, report, "inventory")
-    orders = _scan(db, report, "orders")
-    items = _scan(db, report, "order_items")
-
-    ids = {
-        "stores": {d["_id"] for d in stores},
-        "categories": {d["_id"] for d in categories},
-        "product_types": {d["_id"] for d in types},
-        "products": {d["_id"] for d in products},
-        "customers": {d["_id"] for d in customers},
-        "orders": {d["_id"] for d in orders},
-    }
-    physical = sum(not s.is_online for s in STORES)
-    generated_orders = sum(ORDER_ID.matches(o["_id"]) for o in orders)
-    report.counts = {
-        "stores": (len(stores), len(STORES)),
-        "categories": (len(categories), None),
-        "product_types": (len(types), None),
-        "products": (len(products), None),
-        "product_embeddings": (len(embeddings), len(products)),
-        "customers": (len(customers), config.customers),
-        "inventory": (len(inventory), None),
-        "orders (generated)": (generated_orders, config.orders),
-        "orders (added live)": (len(orders) - generated_orders, None),
-        "order_items": (len(items), None),
-    }
-    report.figures.append(("inventory rows", f"{len(inventory):,}", f"{physical} stores x products + online"))
-
-    fk = report.rule("foreign keys resolve")
-    for t in types:
-        fk.check(
-            t.get("category_id") in ids["categories"], f"product_types {t['_id']}: category_id {t.get('category_id')}"
-        )
-    for p in products:
-        fk.check(p.get("category_id") in ids["categories"], f"products {p['_id']}: category_id {p.get('category_id')}")
-        fk.check(p.get("type_id") in ids["product_types"], f"products {p['_id']}: type_id {p.get('type_id')}")
-    for e in embeddings:
-        fk.check(e["_id"] in ids["products"], f"product_embeddings {e['_id']}: no such product")
-    for c in customers:
-        fk.check(c.get("primary_store_id") in ids["stores"], f"customers {c['_id']}: store {c.get('primary_store_id')}")
-    for i in inventory:
-        label = _label("inventory", i)
-        fk.check(i.get("store_id") in ids["stores"], f"{label}: store_id")
-        fk.check(i.get("product_id") in ids["products"], f"{label}: product_id")
-        report.rule("stock never negative").check(
-            i.get("stock_level", 0) >= 0, f"{label}: stock {i.get('stock_level')}"
-        )
-    for o in orders:
-        fk.check(o.get("customer_id") in ids["customers"], f"orders {o['_id']}: customer_id {o.get('customer_id')}")
-        fk.check(o.get("store_id") in ids["stores"], f"orders {o['_id']}: store_id {o.get('store_id')}")
-    lines_of: dict[str, list[dict]] = defaultdict(list)
-    for item in items:
-        fk.check(item.get("order_id") in ids["orders"], f"order_items {item['_id']}: order_id {item.get('order_id')}")
-        fk.check(item.get("product_id") in ids["products"], f"order_items {item['_id']}: product_id")
-        lines_of[item.get("order_id")].append(item)
-
-    totals = report.rule("order totals match their items")
-    for o in orders:
-        mine = lines_of.get(o["_id"], [])
-        cents = int(to_cents([i["line_total"] for i in mine]).sum())
-        subtotal, tax, total = to_cents([o.get("subtotal", 0), o.get("tax", 0), o.get("total", 0)]).tolist()
-        consistent = (
-            o.get("item_count") == len(mine) and subtotal == cents and tax == tax_cents(cents) and total == cents + tax
-        )
-        totals.check(
-            consistent,
-            f"orders {o['_id']}: item_count {o.get('item_count')} vs {len(mine)} items, "
-            f"subtotal {o.get('subtotal')} vs {cents / 100:.2f}",
-        )
-
-    _realism(report, stores, customers, orders, items, products, categories)
-    return report
-
-
-def _realism(report: Report, stores, customers, orders, items, products, categories) -> None:
+def _realism(
+    report: Report,
+    primary: dict[str, str | None],
+    seen: _Orders,
+    names: dict[str, str],
+    multipliers: dict[str, list[float]],
+) -> None:
     """Figures that show the data is believable: shares, growth, seasonality."""
     weight = {s.store_id: s.customer_weight for s in STORES}
     total_weight = sum(weight.values())
-    shares = Counter(c.get("primary_store_id") for c in customers)
-    worst = max((abs(shares[s] / max(len(customers), 1) - w / total_weight) for s, w in weight.items()), default=0)
+    shares = Counter(primary.values())
+    worst = max((abs(shares[s] / max(len(primary), 1) - w / total_weight) for s, w in weight.items()), default=0)
     report.figures.append(("customer share vs store weight", f"max gap {worst * 100:.1f} points", "within 3 points"))
-    primary = {c["_id"]: c.get("primary_store_id") for c in customers}
-    at_primary = sum(primary.get(o.get("customer_id")) == o.get("store_id") for o in orders) / max(len(orders), 1)
+    at_primary = seen.at_primary / max(seen.orders, 1)
     report.figures.append(("orders at the customer's primary store", f"{at_primary:.1%}", "about 85-90%"))
-    per_year = Counter(o["order_date"][:4] for o in orders if ORDER_ID.matches(o["_id"]))
-    years = sorted(per_year)
+    years = sorted(seen.per_year)
     full = [y for y in years[1:-1]]  # the first and last years of the window are partial
     for before, after in zip(full, full[1:]):
         report.figures.append(
-            (f"orders {after} / {before}", f"{per_year[after] / per_year[before]:.3f}", "follows the year weights")
+            (
+                f"orders {after} / {before}",
+                f"{seen.per_year[after] / seen.per_year[before]:.3f}",
+                "follows the year weights",
+            )
         )
-    category_of = {p["_id"]: p.get("category_id") for p in products}
-    revenue = {c["_id"]: np.zeros(12) for c in categories}
-    for item in items:
-        category = category_of.get(item.get("product_id"))
-        if category in revenue:
-            revenue[category][int(item["order_date"][5:7]) - 1] += item.get("line_total", 0.0)
-    multipliers = {c["_id"]: [c["seasonal_multipliers"][m] for m in MONTHS] for c in categories}
-    report.heatmap = _heatmap(revenue, multipliers, {c["_id"]: c["category_name"] for c in categories})
+    revenue = {category: np.array(months) for category, months in seen.revenue.items()}
+    report.heatmap = _heatmap(revenue, multipliers, names)
