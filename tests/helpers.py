@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +34,18 @@ def run_script(
         timeout=timeout,
         env={**os.environ, **(env or {})},
         stdin=subprocess.DEVNULL,
+    )
+
+
+def start_script(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start scripts/NAME.py in the background, Ctrl-C-able (SIGINT) even when this process ignores it."""
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPTS / f"{name}.py"), *args],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a shell's `&` ignores it otherwise
     )
 
 

@@ -11,7 +11,7 @@ import time
 
 import generate_mongodb_data
 import trigger_initial_sync
-from helpers import SCRIPTS
+from helpers import SCRIPTS, start_script
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.initial_sync import MARKER_FIELD, SyncState
 
@@ -49,7 +49,7 @@ def test_trigger_resume_continues_after_ctrl_c(client, db_name, settings, mongo_
     db = client[db_name]
     env = {**os.environ, "MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
     command = [sys.executable, str(SCRIPTS / "trigger_initial_sync.py"), "--env-file", str(env_file), "--yes"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = start_script("trigger_initial_sync", *command[2:], env=env)
     deadline = time.monotonic() + 120
     while db.orders.count_documents({MARKER_FIELD: {"$exists": True}}) < 2000:
         assert process.poll() is None and time.monotonic() < deadline, "finished before it could be interrupted"

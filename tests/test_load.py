@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 from bson import json_util
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from helpers import SCRIPTS, run_script
+from helpers import run_script, start_script
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
 
@@ -111,24 +110,9 @@ def test_dry_run_writes_nothing(client, db_name, settings, capsys):
 
 
 def _start_load(uri: str, db_name: str, env_file, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            str(SCRIPTS / "generate_mongodb_data.py"),
-            "--env-file",
-            str(env_file),
-            "--yes",
-            "--quiet",
-            "--orders",
-            "60000",
-            "--batch-size",
-            "2000",
-            *extra,
-        ],
-        env={**os.environ, "MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": db_name},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    flags = ["--env-file", str(env_file), "--yes", "--quiet", "--orders", "60000", "--batch-size", "2000", *extra]
+    return start_script(
+        "generate_mongodb_data", *flags, env={"MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": db_name}
     )
 
 
