@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-import create_indexes
 import generate_mongodb_data
-from helpers import SMALL, free_port
+from helpers import SMALL, free_port, scratch_dataset
 from zava.mongo.local_server import LocalServer
 from zava.mongo.server import server_info
 from zava.reads.queries import example_params
@@ -103,20 +102,13 @@ WORLD_SIZE = ["--customers", "400", "--orders", "4000", "--start-date", "2024-01
 @pytest.fixture(scope="session")
 def world(mongo_uri, tmp_path_factory):
     """A loaded, indexed dataset and every raw document of it, shared by the query and search tests."""
-    env = tmp_path_factory.mktemp("env") / "test.env"
-    env.write_text(f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE=zava_queries\n")
-    settings = ["--env-file", str(env)]
-    with MongoClient(mongo_uri, serverSelectionTimeoutMS=5000) as client:
-        client.drop_database("zava_queries")
-        assert generate_mongodb_data.main([*settings, *WORLD_SIZE, "--quiet", "--yes"]) == 0
-        assert create_indexes.main([*settings, "--quiet"]) == 0
-        db = client.zava_queries
+    folder = tmp_path_factory.mktemp("env")
+    with scratch_dataset(mongo_uri, folder, "zava_queries", WORLD_SIZE, indexed=True) as (db, settings):
         raw = {name: list(db[name].find()) for name in db.list_collection_names()}
         yield {
             "db": db,
             "raw": raw,
             "params": example_params(db),
             "settings": settings,
-            "local": server_info(client).is_local,
+            "local": server_info(db.client).is_local,
         }
-        client.drop_database("zava_queries")

@@ -11,7 +11,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+from pymongo import MongoClient
+
+import create_indexes
+import generate_mongodb_data
 from common import PROJECT_ROOT
 
 SCRIPTS = PROJECT_ROOT / "scripts"
@@ -66,3 +71,19 @@ def http_server() -> Iterator[ThreadingHTTPServer]:
 
 SMALL_CUSTOMERS, SMALL_ORDERS = 200, 800
 SMALL = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS), "--quiet", "--yes"]  # a quick dataset
+
+
+@contextmanager
+def scratch_dataset(mongo_uri: str, folder: Path, database: str, sizes: list[str], indexed: bool = False):
+    """A generated dataset in its own database (dropped afterwards): (the database, the --env-file flag)."""
+    env = folder / "test.env"
+    env.write_text(f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE={database}\n")
+    settings = ["--env-file", str(env)]
+    with MongoClient(mongo_uri, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(database)
+        assert generate_mongodb_data.main([*settings, *sizes, "--quiet", "--yes"]) == 0
+        assert not indexed or create_indexes.main([*settings, "--quiet"]) == 0
+        try:
+            yield client[database], settings
+        finally:
+            client.drop_database(database)

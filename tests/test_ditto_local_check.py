@@ -10,11 +10,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo import MongoClient
 
-import generate_mongodb_data
 from common import ConfigError, KitError
-from helpers import SCRIPTS
+from helpers import SCRIPTS, scratch_dataset
 from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.catalog import load_catalog
@@ -31,14 +29,8 @@ DITTO_PYTHON = os.environ.get("DITTO_PYTHON") or sys.executable
 @pytest.fixture(scope="module")
 def world(mongo_uri, tmp_path_factory):
     """A small loaded dataset shared by this module's tests, and the settings that point at it."""
-    env = tmp_path_factory.mktemp("env") / "test.env"
-    env.write_text(f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE={DATABASE}\n")
-    settings = ["--env-file", str(env)]
-    with MongoClient(mongo_uri, serverSelectionTimeoutMS=5000) as client:
-        client.drop_database(DATABASE)
-        assert generate_mongodb_data.main([*settings, *SIZE, "--quiet", "--yes"]) == 0
-        yield {"db": client[DATABASE], "settings": settings}
-        client.drop_database(DATABASE)
+    with scratch_dataset(mongo_uri, tmp_path_factory.mktemp("env"), DATABASE, SIZE) as (db, settings):
+        yield {"db": db, "settings": settings}
 
 
 def _types(value):
