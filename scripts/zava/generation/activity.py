@@ -21,15 +21,7 @@ import numpy as np
 from pymongo.database import Database
 
 from common import ConfigError, KitError
-from zava.generation.distributions import (
-    ITEMS_PER_ORDER,
-    PRIMARY_STORE_SHARE,
-    STORE_ORDER_WEIGHT,
-    discounts,
-    quantities,
-    unit_prices,
-    weighted,
-)
+from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers
 from zava.model.catalog import MONTHS
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_total_cents, tax_cents, to_cents, to_dollars
@@ -164,7 +156,7 @@ class Simulator:
         return 0
 
     def new_order(self) -> bool:
-        """An order of 1-4 lines at catalog prices; stock first, then the items, then the header."""
+        """An order drawn like the history (1-6 lines at catalog prices); stock first, then the items, then the header."""
         store = self._store()
         now = datetime.now(UTC)
         pool = self._stocked(store.store_id)
@@ -173,11 +165,9 @@ class Simulator:
         category, popularity = self.category[pool], self.popularity[pool]
         in_category = np.bincount(category, weights=popularity, minlength=self.season.shape[1])[category]
         weights = self.season[now.month - 1][category] * popularity / in_category
-        lines = min(int(weighted(self.rng, ITEMS_PER_ORDER, 1)[0]) + 1, len(pool))
+        lines = min(int(line_numbers(self.rng, 1)[0]), len(pool))
         picked = pool[self.rng.choice(len(pool), size=lines, replace=False, p=weights / weights.sum())]
-        wanted = quantities(self.rng, lines)
-        discount = discounts(self.rng, lines)
-        unit = unit_prices(self.rng, self.price_cents[picked], store.order_value)
+        wanted, discount, unit = draw_lines(self.rng, self.price_cents[picked], store.order_value)
         customer_id, customer_name = self._customer(store.store_id)
 
         stamp = iso(now)

@@ -15,15 +15,7 @@ import numpy as np
 from faker.providers.person.en_US import Provider as Names
 
 from common import Config, rng_for
-from zava.generation.distributions import (
-    ITEMS_PER_ORDER,
-    PRIMARY_STORE_SHARE,
-    STORE_ORDER_WEIGHT,
-    discounts,
-    quantities,
-    unit_prices,
-    weighted,
-)
+from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
 from zava.model.catalog import MONTHS, Catalog
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
 from zava.model.money import line_total_cents, tax_cents, to_cents, to_dollars
@@ -155,9 +147,7 @@ class Dataset:
         self.order_lines = np.concatenate(
             [np.zeros(0, dtype=np.int8)]
             + [
-                (
-                    weighted(rng_for(self.spec.seed, LINES, chunk), ITEMS_PER_ORDER, min(ORDER_CHUNK, n - first)) + 1
-                ).astype(np.int8)
+                (line_numbers(rng_for(self.spec.seed, LINES, chunk), min(ORDER_CHUNK, n - first))).astype(np.int8)
                 for chunk, first in enumerate(range(0, n, ORDER_CHUNK))
             ]
         )
@@ -422,9 +412,8 @@ class Dataset:
         m = len(owner)
         online = store[owner] == self.online_store
         product = self._pick_products(rng, _month_index(when)[owner], online)
-        quantity = quantities(rng, m)
-        discount = discounts(rng, m)
-        unit = unit_prices(rng, self.price_cents[product], np.array([s.order_value for s in STORES])[store[owner]])
+        value = np.array([s.order_value for s in STORES])[store[owner]]
+        quantity, discount, unit = draw_lines(rng, self.price_cents[product], value)
         line = line_total_cents(unit, quantity, discount)
         subtotal = np.add.reduceat(line, np.concatenate([[0], np.cumsum(lines)[:-1]]))
         tax = tax_cents(subtotal)

@@ -21,17 +21,18 @@ def weighted(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.nda
     return rng.choice(len(weights), size=size, p=weights / weights.sum())
 
 
-def quantities(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Units per line, 1..5."""
-    return weighted(rng, QUANTITY, size) + 1
+def line_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Lines per order, 1..6."""
+    return weighted(rng, ITEMS_PER_ORDER, size) + 1
 
 
-def discounts(rng: np.random.Generator, size: int) -> np.ndarray:
-    """Discount percent per line: 0 for most, 5..25 for DISCOUNT_SHARE of them."""
-    return np.where(rng.random(size) < DISCOUNT_SHARE, DISCOUNTS[weighted(rng, DISCOUNT_WEIGHTS, size)], 0)
-
-
-def unit_prices(rng: np.random.Generator, price_cents: np.ndarray, store_value: np.ndarray | float) -> np.ndarray:
-    """Cents per unit: the catalog price x the store's order-value multiplier x a small variation."""
-    variation = 1 + rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=len(price_cents))
-    return np.round(price_cents * store_value * variation).astype(np.int64)
+def draw_lines(
+    rng: np.random.Generator, price_cents: np.ndarray, store_value: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quantity (1..5), discount percent (0, or 5..25 on DISCOUNT_SHARE of lines) and unit price in cents
+    (catalog price x the store's order-value multiplier x a small variation) for each line's product."""
+    size = len(price_cents)
+    quantity = weighted(rng, QUANTITY, size) + 1
+    discount = np.where(rng.random(size) < DISCOUNT_SHARE, DISCOUNTS[weighted(rng, DISCOUNT_WEIGHTS, size)], 0)
+    variation = 1 + rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=size)
+    return quantity, discount, np.round(price_cents * store_value * variation).astype(np.int64)
