@@ -156,7 +156,7 @@ class Simulator:
         return 0
 
     def new_order(self) -> bool:
-        """An order drawn like the history (1-6 lines at catalog prices); stock first, then the items, then the header."""
+        """An order drawn like the history (1-6 lines at catalog prices): stock first, then items, then header."""
         store = self._store()
         now = datetime.now(UTC)
         pool = self._stocked(store.store_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +23,7 @@ from common import ConfigError, KitError
 from zava.ditto.dql import UPDATES
 from zava.ditto.local_store import LocalStore, to_ditto
 from zava.ditto.translate import columns, core, order_by, query_dql
+from zava.model.ids import live_item_id, live_order_id
 from zava.model.rules import LIVE
 from zava.model.timestamps import iso
 from zava.reads.queries import QUERIES, Aggregate, Call, Find, FindOne, Params, bind, params_in, run_call
@@ -199,10 +199,10 @@ def write_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
     order = to_ditto("orders", db.orders.find_one({"order_id": p.order_id}))
     item = to_ditto("order_items", db.order_items.find_one({"order_id": p.order_id}, sort=[("_id", 1)]))
     product = to_ditto("products", db.products.find_one({"sku": p.sku}))
-    new_id = f"order_local_{uuid.uuid4().hex[:12]}"
+    new_id = live_order_id()
     new_order = {**order, "_id": new_id, "order_id": new_id, "order_date": now, "updated_at": now, "status": "pending"}
     new_order.update(item_count=1, subtotal=item["line_total"], tax=0.0, total=item["line_total"])
-    new_item = {**item, "_id": str(uuid.uuid4()), "order_id": new_id, "order_date": now}
+    new_item = {**item, "_id": live_item_id(), "order_id": new_id, "order_date": now}
     move = {"aisle": "99", "shelf": "Z", "bin": "99"}
     status = "shipped" if order["status"] == "pending" else "completed"
 
