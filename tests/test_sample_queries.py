@@ -10,8 +10,10 @@ import pytest
 import sample_queries
 from common import PROJECT_ROOT
 from zava.model.catalog import MONTHS
+from zava.model.rules import REVENUE_STATUSES
 from zava.reads.queries import (
     QUERIES,
+    STORE_NAME_FIELD,
     run_query,
 )
 
@@ -41,17 +43,17 @@ def test_store_inventory(world):
 def test_low_stock_and_aisle_carry_real_names(world):
     raw, p = world["raw"], world["params"]
     products = {x["product_id"]: x for x in raw["products"]}
-    store_name = next(s["name"] for s in raw["stores"] if s["store_id"] == p.store_id)
+    store_name = next(s[STORE_NAME_FIELD] for s in raw["stores"] if s["store_id"] == p.store_id)
     low = [i for i in raw["inventory"] if i["store_id"] == p.store_id and i["stock_level"] <= i["reorder_threshold"]]
     expected = [
         {
             "product_id": i["product_id"],
-            "sku": products[i["product_id"]]["sku"],
-            "product_name": products[i["product_id"]]["product_name"],
             "store_name": store_name,
+            "product_name": products[i["product_id"]]["product_name"],
+            "sku": products[i["product_id"]]["sku"],
             "stock_level": i["stock_level"],
             "reorder_threshold": i["reorder_threshold"],
-            "aisle": i["location"]["aisle"],
+            "location": i["location"],
         }
         for i in sorted(low, key=lambda i: (i["stock_level"], i["product_id"]))
     ]
@@ -138,6 +140,52 @@ def test_reorder_report(world):
             units[i["store_id"]] += 3 * i["reorder_threshold"] - i["stock_level"]
     assert answer(world, "reorder_report") == [
         {"_id": store, "lines": lines[store], "units_to_order": units[store]} for store in sorted(lines)
+    ]
+
+
+CATALOG = ("product_id", "sku", "product_name", "category_id", "base_price")
+
+
+def test_products_by_category_and_price_range(world):
+    raw, p = world["raw"], world["params"]
+    live = [x for x in raw["products"] if x["deleted"] is False]
+    in_category = sorted(
+        (x for x in live if x["category_id"] == p.category_id), key=lambda x: (x["product_name"], x["sku"])
+    )
+    assert in_category and answer(world, "products_by_category") == [{f: x[f] for f in CATALOG} for x in in_category]
+    priced = [x for x in live if p.min_price <= x["base_price"] <= p.max_price]
+    priced.sort(key=lambda x: (x["base_price"], x["sku"]))
+    assert priced and answer(world, "products_by_price") == [{f: x[f] for f in CATALOG} for x in priced]
+    assert (p.category_id, p.min_price, p.max_price) == ("cat_power_tools", 50, 150)
+
+
+def test_sales_by_store_over_the_last_year(world):
+    raw, p = world["raw"], world["params"]
+    names = {s["store_id"]: s[STORE_NAME_FIELD] for s in raw["stores"]}
+    totals = defaultdict(list)
+    for o in raw["orders"]:
+        if o["order_date"] >= p.year_since and o["status"] in REVENUE_STATUSES and o["deleted"] is False:
+            totals[o["store_id"]].append(o["total"])
+    got = answer(world, "sales_by_store_year")
+    assert len(got) == len(totals) == 8 and p.year_since[:4] == "2024"
+    assert [g["revenue"] for g in got] == sorted((g["revenue"] for g in got), reverse=True)
+    for row in got:
+        mine = totals[row["store_id"]]
+        assert row["store_name"] == names[row["store_id"]] and row["orders"] == len(mine)
+        assert row["revenue"] == pytest.approx(sum(mine), abs=0.006)
+        assert row["avg_order_value"] == pytest.approx(sum(mine) / len(mine), abs=0.006)
+
+
+def test_monthly_sales_trend(world):
+    raw, p = world["raw"], world["params"]
+    orders, revenue = defaultdict(int), defaultdict(float)
+    for o in raw["orders"]:
+        if o["order_date"] >= p.trend_since and o["status"] in REVENUE_STATUSES and o["deleted"] is False:
+            orders[o["order_date"][:7]] += 1
+            revenue[o["order_date"][:7]] += o["total"]
+    assert p.trend_since.endswith("-01T00:00:00Z") and len(orders) == 13  # twelve whole months and the last one
+    assert answer(world, "monthly_sales") == [
+        {"month": m, "orders": orders[m], "revenue": round(revenue[m], 2)} for m in sorted(orders)
     ]
 
 

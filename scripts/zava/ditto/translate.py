@@ -7,8 +7,9 @@ field it came from. The core is a typed call itself: `to_dql` renders it, and th
 (zava.verify.ditto_local) runs it against MongoDB for its expected rows.
 
 The shapes translated are the ones the queries use: equality, $gte/$gt/$lte/$lt/$ne, $in, $expr
-comparisons (LOW_STOCK), dotted paths, $sum of a field, of 1 (COUNT) or of arithmetic, $substrBytes,
-and a key joined with `|` (Aggregate.key_names). Anything else raises, so a new query shape is
+comparisons (LOW_STOCK), dotted paths, $sum of a field, of 1 (COUNT) or of arithmetic, $avg of a field,
+$substrBytes, and a $group key that is a field, an expression or several joined with `|`
+(Aggregate.key_names). Anything else raises, so a new query shape is
 translated on purpose, not guessed at. A filter on the field a collection's Ditto `_id` is made of
 (the connector's ID mapping) reads `_id`.
 """
@@ -62,12 +63,13 @@ def core(call: Call) -> Call:
         return FindOne(collection=call.collection, filter=call.filter)
     if isinstance(call, Find):
         return Find(collection=call.collection, filter=call.filter, sort=call.sort, limit=call.limit)
-    kept = stages(call)
+    kept, renames = stages(call), _renames(call.pipeline)
+    sort = {renames.get(name, name): direction for name, direction in kept.get("$sort", {}).items()}
     if "$group" in kept:
+        if sort:
+            kept["$sort"] = sort
         pipeline = [{name: value} for name, value in kept.items()]
         return Aggregate(collection=call.collection, pipeline=pipeline, key_names=call.key_names)
-    renames = _renames(call.pipeline)
-    sort = {renames.get(name, name): direction for name, direction in kept.get("$sort", {}).items()}
     return Find(
         collection=call.collection, filter=kept.get("$match", {}), sort=sort or None, limit=kept.get("$limit", 0)
     )
@@ -187,19 +189,22 @@ def to_dql(call: Call) -> str:
     kept = stages(call)
     group, names = kept["$group"], key_names(call)
     key = group["_id"]
-    joined = key.get("$concat", []) if isinstance(key, Mapping) else [key]
+    joined = key["$concat"] if isinstance(key, Mapping) and set(key) == {"$concat"} else [key]
     parts = joined[::2]  # "a|b" is {"$concat": [a, "|", b]}
-    if (isinstance(key, Mapping) and set(key) != {"$concat"}) or joined[1::2] != [KEY_SEPARATOR] * (len(parts) - 1):
+    if joined[1::2] != [KEY_SEPARATOR] * (len(parts) - 1):
         raise _unsupported(key)
     keys = [expression(p) for p in parts]
     selected = [k if k == n else f"{k} AS {n}" for k, n in zip(keys, names)]
     for name, accumulator in group.items():
         if name == "_id":
             continue
-        if set(accumulator) != {"$sum"}:
+        ((op, argument),) = accumulator.items() if len(accumulator) == 1 else [(None, None)]
+        if op == "$sum":
+            selected.append(f"COUNT(*) AS {name}" if argument == 1 else f"SUM({expression(argument)}) AS {name}")
+        elif op == "$avg":
+            selected.append(f"AVG({expression(argument)}) AS {name}")
+        else:
             raise _unsupported(accumulator)
-        summed = accumulator["$sum"]
-        selected.append(f"COUNT(*) AS {name}" if summed == 1 else f"SUM({expression(summed)}) AS {name}")
     match, limit = kept.get("$match", {}), kept.get("$limit", 0)
     return _statement(", ".join(selected), call.collection, match, order_by(call), limit, keys)
 

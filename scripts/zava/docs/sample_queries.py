@@ -2,16 +2,92 @@
 
 from __future__ import annotations
 
-import json
+from dataclasses import fields
+from typing import Any
 
 from zava.ditto.dql import SUBSCRIPTIONS, UPDATES
 from zava.ditto.translate import query_dql
-from zava.reads.queries import PLACEHOLDERS, QUERIES, render_call
-from zava.reads.search import (
-    SEARCH_LIMIT,
-    text_pipeline,
-    vector_pipeline,
+from zava.model.indexes import VECTOR_COLLECTION, VECTOR_PATH
+from zava.reads.queries import QUERIES, JsCode, Params, SampleQuery, js, params_in, pipeline_js, render_query
+from zava.reads.search import SEARCH_LIMIT, text_pipeline, vector_pipeline
+
+# The values the pasteable blocks use: each exists in the dataset `generate_mongodb_data.py` makes with its
+# defaults (seed 42, 25,000 customers, 100,000 orders), whatever its end date. The email is the one that
+# dataset gives cust_000001 (the test checks each against the generator).
+EXAMPLE = Params(
+    store_id="store_seattle",
+    sku="PWR-DRILL-001",
+    email="taylor.duran1@example.com",
+    order_id="order_00000001",
+    customer_id="cust_000001",
+    aisle="01",
+    category_id="cat_power_tools",
+    min_price=50,
+    max_price=150,
+    search="cordless drill",
 )
+EXAMPLE_PRODUCT_ID = "prod_pwr_drill_001"  # the product whose description vector the vector search starts from
+LIKE_PATTERN = "%Cordless%Drill%"  # what an app's catalog filter matches in DQL instead of $text
+
+# Time windows end now; timestamps in the data are strings "YYYY-MM-DDTHH:MM:SSZ". Name -> (constant, JavaScript).
+_DAYS_AGO = 'new Date(Date.now() - {days} * 864e5).toISOString().slice(0, {cut}) + "{tail}"'
+COMPUTED: dict[str, tuple[str, str]] = {
+    "since": ("monthAgo", _DAYS_AGO.format(days=30, cut=19, tail="Z")),
+    "year_since": ("yearAgo", _DAYS_AGO.format(days=365, cut=19, tail="Z")),
+    "trend_since": ("trendFrom", _DAYS_AGO.format(days=365, cut=8, tail="01T00:00:00Z")),
+}
+
+
+def example_values() -> dict[str, Any]:
+    """Each parameter as a pasteable block shows it: a literal, or the name of the constant computing it."""
+    values: dict[str, Any] = {f.name: getattr(EXAMPLE, f.name) for f in fields(Params)}
+    return {**values, **{name: JsCode(const) for name, (const, _) in COMPUTED.items()}}
+
+
+def mongosh_block(query: SampleQuery) -> list[str]:
+    """The query's pasteable mongosh: a `const` for each computed value it uses, then its calls."""
+    used = params_in(query.calls)
+    consts = [f"const {COMPUTED[name][0]} = {COMPUTED[name][1]}" for name in used if name in COMPUTED]
+    return consts + render_query(query, example_values())
+
+
+def args_line(names: list[str]) -> str:
+    """The DQL arguments as an app passes them: literals, or the constants of the mongosh block above."""
+    values = example_values()
+    return "-- args: " + js({name: values[name] for name in names})
+
+
+def dql_block(query: SampleQuery) -> list[str]:
+    names = params_in(query.ditto_calls())
+    return ([args_line(names)] if names else []) + [query_dql(query)]
+
+
+def text_search_block() -> list[str]:
+    stages = text_pipeline(EXAMPLE.search, SEARCH_LIMIT)
+    return [f"db.products.aggregate({pipeline_js(stages)})"]
+
+
+def _vector_of(const: str) -> str:
+    found = {"product_id": EXAMPLE_PRODUCT_ID}
+    return f"const {const} = db.{VECTOR_COLLECTION}.findOne({js(found)}, {js({'_id': 0, VECTOR_PATH: 1})})"
+
+
+def vector_search_block() -> list[str]:
+    stages = vector_pipeline(JsCode(f"drillVector.{VECTOR_PATH}"), SEARCH_LIMIT)
+    return [_vector_of("drillVector"), f"db.{VECTOR_COLLECTION}.aggregate({pipeline_js(stages)})"]
+
+
+def exact_vector_block() -> list[str]:
+    every = js({"deleted": {"$ne": True}}), js({"_id": 0, "product_id": 1, VECTOR_PATH: 1})
+    return [
+        _vector_of("drillVectorToo"),
+        f"const embeddings = db.{VECTOR_COLLECTION}.find({every[0]}, {every[1]}).toArray()",
+        "const dot = (a, b) => a.reduce((sum, x, i) => sum + x * b[i], 0)",
+        "const cosine = (a, b) => dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b))",
+        f"embeddings.map(d => ({{product_id: d.product_id, score: cosine(d.{VECTOR_PATH}, "
+        f"drillVectorToo.{VECTOR_PATH})}}))"
+        f".sort((a, b) => b.score - a.score || a.product_id.localeCompare(b.product_id)).slice(0, {SEARCH_LIMIT})",
+    ]
 
 
 def markdown() -> str:
@@ -20,41 +96,63 @@ def markdown() -> str:
         "# Sample queries",
         "",
         "Every query below is what `python scripts/sample_queries.py` runs (this file is its `--markdown`",
-        "output, and a test keeps the two equal). Parameters are written `:name`; the script takes them from",
-        "the loaded data (the latest order, its customer, the first SKU, store `store_seattle`). `since` is",
-        "30 days before the latest order. Where one query makes several calls, later calls use values from",
-        "the earlier ones (`:field_from_above`). The Ditto side uses DQL with the same named arguments.",
+        "output, and a test keeps the two equal). Each mongosh block pastes as it is into `mongosh` connected to",
+        "the dataset `python scripts/generate_mongodb_data.py` makes with its defaults: the store, SKU, customer,",
+        "email, order and aisle in them exist there whatever the end date. Time windows end now, computed by a",
+        "`const` line (timestamps in the data are strings `YYYY-MM-DDTHH:MM:SSZ`). Where one query makes several",
+        "calls, each earlier result is kept in a `const` the next call reads; the last call's answer is shown.",
+        "",
+        "Each DQL block starts with its arguments (`-- args:`), as an app passes them to `ditto.store.execute`;",
+        "a computed one names the constant of the mongosh block above it.",
+        "",
+        "The script takes its values from the loaded data instead: the latest order and its customer, the first",
+        "SKU, the first aisle of `store_seattle`; its time windows end on the latest order's day.",
         "",
         "Run them: `python scripts/sample_queries.py` (all) or `--only NAME`.",
         "",
     ]
     for query in QUERIES:
         lines += [f"## `{query.name}`: {query.title}", "", "MongoDB (mongosh):", "", "```js"]
-        lines += [render_call(call) for call in query.calls]
-        lines += ["```", "", "Ditto (DQL):", "", "```sql", query_dql(query), "```", ""]
+        lines += mongosh_block(query)
+        lines += ["```", "", "Ditto (DQL):", "", "```sql", *dql_block(query), "```", ""]
         if query.note:
             lines += [query.note, ""]
     lines += [
         "## `product_search_text`: products by words",
         "",
+        "MongoDB (mongosh):",
+        "",
         "```js",
-        f'db.getCollection("products").aggregate({json.dumps(text_pipeline(PLACEHOLDERS.search, SEARCH_LIMIT))})',
+        *text_search_block(),
         "```",
         "",
-        "Needs the `products_text` index (`python scripts/create_indexes.py`). Ditto has no text index; apps",
-        "filter their local catalog: `SELECT * FROM products WHERE product_name LIKE :pattern`.",
+        "Needs the `products_text` index (`python scripts/create_indexes.py`). Ditto (DQL) has no text index;",
+        "apps filter their local catalog by name instead:",
+        "",
+        "```sql",
+        f"-- args: {js({'pattern': LIKE_PATTERN})}",
+        "SELECT * FROM products WHERE product_name LIKE :pattern AND deleted = false ORDER BY product_name",
+        "```",
         "",
         "## `product_search_vector`: products by meaning",
         "",
-        "With Atlas Vector Search (the `product_description_vector` index):",
+        f"Products whose description is nearest in meaning to {EXAMPLE.sku}'s. With Atlas Vector Search (the",
+        "`product_description_vector` index):",
         "",
         "```js",
-        f'db.getCollection("product_embeddings").aggregate({json.dumps(vector_pipeline([":query_vector"], 5))})',
+        *vector_search_block(),
         "```",
         "",
         "Elsewhere (the local server, MongoDB without Atlas Search) the script reads every embedding and ranks",
-        "by exact cosine similarity with numpy: for 424 products that takes milliseconds. The query vector",
-        "comes from the same embedder that made the stored vectors. Embeddings never sync to Ditto.",
+        "by exact cosine similarity with numpy (for 424 products that takes milliseconds), as this does:",
+        "",
+        "```js",
+        *exact_vector_block(),
+        "```",
+        "",
+        "The script embeds the search words with the embedder that made the stored vectors; the blocks above",
+        "start from a stored vector so they paste as they are. No DQL: embeddings never sync to Ditto, and DQL",
+        "has no vector search.",
         "",
         "## Ditto subscriptions per app role",
         "",

@@ -23,6 +23,7 @@ from zava.model.catalog import MONTHS
 from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
 
 KEY_SEPARATOR = "|"  # joins the parts of a $group key into one string
+STORE_NAME_FIELD = "name"  # the stores field holding a store's display name, projected as `store_name`
 
 
 class Param(str):
@@ -46,12 +47,30 @@ class Params:
     order_id: str = ""
     customer_id: str = ""
     aisle: str = "01"
-    since: str = ""
+    since: str = ""  # 30 days before the latest order
+    year_since: str = ""  # a year before the latest order
+    trend_since: str = ""  # the first of the month a year before the latest order
+    category_id: str = "cat_power_tools"
+    min_price: float = 50
+    max_price: float = 150
     search: str = "cordless drill"
 
 
 PLACEHOLDERS = Params(**{f.name: Param(f.name) for f in fields(Params)})
 P = PLACEHOLDERS  # what the calls below are written with
+
+
+class Earlier(str):
+    """A value from an earlier call of the same query: `field` of its document, or of each of its documents."""
+
+    step: int
+    field: str
+    each: bool
+
+    def __new__(cls, step: int, field: str, each: bool = False) -> Earlier:
+        marker = super().__new__(cls, f":{field}_from_above")
+        marker.step, marker.field, marker.each = step, field, each
+        return marker
 
 
 # ---------------------------------------------------------------- typed calls
@@ -83,27 +102,42 @@ class Aggregate:
 
 
 Call = FindOne | Find | Aggregate
-Build = Callable[[Params, list], Call]  # a call built from the parameters and earlier results
-Step = Call | Build
 
 
-def bind(value: Any, params: Params) -> Any:
-    """The value (a call, a filter, a pipeline) with every Param marker replaced by its value in `params`."""
-    if isinstance(value, Param):
-        return getattr(params, value.name)
+def substitute(value: Any, replace_marker: Callable[[str], Any]) -> Any:
+    """The value (a call, a filter, a pipeline) with every marker (Param, Earlier) replaced by `replace_marker`."""
+    if isinstance(value, (Param, Earlier)):
+        return replace_marker(value)
     if isinstance(value, Mapping):
-        return {k: bind(v, params) for k, v in value.items()}
+        return {k: substitute(v, replace_marker) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(bind(v, params) for v in value)
+        return type(value)(substitute(v, replace_marker) for v in value)
     if isinstance(value, (FindOne, Find, Aggregate)):
-        return replace(value, **{f.name: bind(getattr(value, f.name), params) for f in fields(value)})
+        return replace(value, **{f.name: substitute(getattr(value, f.name), replace_marker) for f in fields(value)})
     return value
 
 
-def params_in(value: Any) -> list[str]:
-    """The names of the Param markers in a value, in order of first appearance."""
-    if isinstance(value, Param):
-        return [value.name]
+def bind(value: Any, params: Params) -> Any:
+    """The value with every Param marker replaced by its value in `params` (Earlier markers stay)."""
+    return substitute(value, lambda m: getattr(params, m.name) if isinstance(m, Param) else m)
+
+
+def bind_earlier(value: Any, earlier: list) -> Any:
+    """The value with every Earlier marker replaced by what it reads from the earlier results."""
+
+    def read(marker: str) -> Any:
+        if not isinstance(marker, Earlier):
+            return marker
+        result = earlier[marker.step]
+        return [doc[marker.field] for doc in result] if marker.each else result[marker.field]
+
+    return substitute(value, read)
+
+
+def markers_in(value: Any) -> list[str]:
+    """The markers (Param, Earlier) in a value, in order of first appearance."""
+    if isinstance(value, (Param, Earlier)):
+        return [value]
     if isinstance(value, Mapping):
         items = list(value.values())
     elif isinstance(value, (list, tuple)):
@@ -112,7 +146,12 @@ def params_in(value: Any) -> list[str]:
         items = [getattr(value, f.name) for f in fields(value)]
     else:
         return []
-    return list(dict.fromkeys(name for item in items for name in params_in(item)))
+    return list(dict.fromkeys(marker for item in items for marker in markers_in(item)))
+
+
+def params_in(value: Any) -> list[str]:
+    """The names of the Param markers in a value, in order of first appearance."""
+    return [m.name for m in markers_in(value) if isinstance(m, Param)]
 
 
 def group_stage(call: Aggregate) -> dict[str, Any] | None:
@@ -154,19 +193,19 @@ def run_call(db: Database, call: Call) -> Any:
     return list(collection.aggregate(call.pipeline))
 
 
-def make_call(step: Step, params: Params, earlier: list) -> Call:
+def make_call(step: Call, params: Params, earlier: list) -> Call:
     """The call a step makes with these parameters, after these earlier results."""
-    if isinstance(step, (FindOne, Find, Aggregate)):
-        return bind(step, params)
-    return step(params, earlier)
+    return bind_earlier(bind(step, params), earlier)
 
 
 @dataclass(frozen=True, kw_only=True)
 class SampleQuery:
     name: str
     title: str
-    calls: tuple[Step, ...]
+    calls: tuple[Call, ...]
     finish: Callable[[Params, list], Any] = lambda p, results: results[0]
+    # The name each call's result goes by in the mongosh text (`const order = ...`), when there are several.
+    results: tuple[str, ...] = ()
     # The calls an app makes in DQL, in order. The others fetch what an app reads from its own
     # collections instead (names and SKUs: DQL has no joins) or what its role does not hold.
     dql_calls: tuple[int, ...] = (0,)
@@ -175,9 +214,13 @@ class SampleQuery:
     def ditto_calls(self) -> list[Call]:
         """The calls behind the query's DQL, with their Param markers (each is built from parameters only)."""
         calls = [self.calls[i] for i in self.dql_calls]
-        if not all(isinstance(c, (FindOne, Find, Aggregate)) for c in calls):
+        if any(isinstance(m, Earlier) for c in calls for m in markers_in(c)):
             raise KitError(f"{self.name}: a DQL call cannot depend on earlier results")
         return calls
+
+    def __post_init__(self) -> None:
+        if len(self.calls) > 1 and len(self.results) != len(self.calls):
+            raise KitError(f"{self.name}: name the result of each of its {len(self.calls)} calls")
 
 
 def run_query(db: Database, query: SampleQuery, params: Params) -> Any:
@@ -191,54 +234,70 @@ def run_query(db: Database, query: SampleQuery, params: Params) -> Any:
 # ---------------------------------------------------------------- rendering (mongosh)
 
 
-class _Placeholder(dict):
-    """Stands in for an earlier call's document when rendering: any field reads as a placeholder."""
-
-    def __missing__(self, key: str) -> str:
-        return f":{key}_from_above"
+class JsCode(str):
+    """JavaScript that stands in mongosh text as it is: a constant's name, an earlier result's field."""
 
 
-class _Earlier(list):
-    """Stands in for an earlier call's result when rendering: one document, or a list of one."""
-
-    def __getitem__(self, key):
-        return _Placeholder()[key] if isinstance(key, str) else super().__getitem__(key)
-
-
-def placeholder_call(step: Step) -> Call:
-    """The call with :name placeholders for the parameters and :field_from_above for earlier results."""
-    if isinstance(step, (FindOne, Find, Aggregate)):
-        return step
-    return step(PLACEHOLDERS, [_Earlier([_Placeholder()]) for _ in range(3)])
-
-
-def _js(value: Any) -> str:
-    """Compact JSON; a pipeline gets one stage per line."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        return "[\n" + ",\n".join(f"  {json.dumps(v, ensure_ascii=False)}" for v in value) + "\n]"
+def js(value: Any) -> str:
+    """A value as JavaScript: JSON, except JsCode, which stands as it is."""
+    if isinstance(value, JsCode):
+        return str(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(k)}: {js(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(js(v) for v in value) + "]"
     return json.dumps(value, ensure_ascii=False)
 
 
-def render_call(step: Step) -> str:
-    """The mongosh form of one call, with :name placeholders for the parameters."""
-    call = placeholder_call(step)
-    target = f"db.getCollection({json.dumps(call.collection)})"
+def pipeline_js(stages: list[dict[str, Any]]) -> str:
+    return "[\n" + ",\n".join(f"  {js(stage)}" for stage in stages) + "\n]"
+
+
+def earlier_js(marker: Earlier, results: tuple[str, ...]) -> JsCode:
+    """An Earlier marker as JavaScript over the constant holding that result."""
+    name = results[marker.step] if results else f"result{marker.step}"
+    return JsCode(f"{name}.map(d => d.{marker.field})" if marker.each else f"{name}.{marker.field}")
+
+
+def render_call(call: Call, values: Mapping[str, Any] | None = None, results: tuple[str, ...] = ()) -> str:
+    """The mongosh form of one call: each parameter as `values` gives it (default: the ":name" marker), an
+    earlier result read from the constant `results` names."""
+
+    def show(marker: str) -> Any:
+        if isinstance(marker, Earlier):
+            return earlier_js(marker, results)
+        return marker if values is None else values[marker.name]
+
+    call = substitute(call, show)
+    target = f"db.{call.collection}"
     if isinstance(call, FindOne):
-        projection = "" if call.projection is None else f", {_js(call.projection)}"
-        return f"{target}.findOne({_js(call.filter)}{projection})"
+        projection = "" if call.projection is None else f", {js(call.projection)}"
+        return f"{target}.findOne({js(call.filter)}{projection})"
     if isinstance(call, Find):
-        text = f"{target}.find({_js(call.filter)}, {_js(call.projection or {})})"
+        text = f"{target}.find({js(call.filter)}, {js(call.projection or {})})"
         if call.sort:
-            text += f".sort({_js(call.sort)})"
+            text += f".sort({js(call.sort)})"
         if call.limit:
             text += f".limit({call.limit})"
         return text
-    return f"{target}.aggregate({_js(call.pipeline)})"
+    return f"{target}.aggregate({pipeline_js(call.pipeline)})"
+
+
+def render_query(query: SampleQuery, values: Mapping[str, Any] | None = None) -> list[str]:
+    """The query's mongosh statements: each call but the last kept in a constant, the last one's answer shown."""
+    lines = []
+    for i, call in enumerate(query.calls):
+        text = render_call(call, values, query.results)
+        if i < len(query.calls) - 1:
+            text = f"const {query.results[i]} = {text}" + ("" if isinstance(call, FindOne) else ".toArray()")
+        lines.append(text)
+    return lines
 
 
 # ---------------------------------------------------------------- the queries
 
 PRODUCT_NAMES = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1}
+CATALOG_FIELDS = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "category_id": 1, "base_price": 1}
 
 
 def _month_key(path: str, start: int, length: int) -> dict:
@@ -323,7 +382,7 @@ QUERIES: tuple[SampleQuery, ...] = (
     ),
     SampleQuery(
         name="low_stock",
-        title="Low stock at a store, with product and store names",
+        title="Low-stock alert: lines at or below their reorder threshold at a store, with names",
         calls=(
             Aggregate(
                 collection="inventory",
@@ -351,19 +410,19 @@ QUERIES: tuple[SampleQuery, ...] = (
                         "$project": {
                             "_id": 0,
                             "product_id": 1,
-                            "sku": "$product.sku",
+                            "store_name": f"$store.{STORE_NAME_FIELD}",
                             "product_name": "$product.product_name",
-                            "store_name": "$store.name",
+                            "sku": "$product.sku",
                             "stock_level": 1,
                             "reorder_threshold": 1,
-                            "aisle": "$location.aisle",
+                            "location": 1,
                         }
                     },
                     {"$sort": {"stock_level": 1, "product_id": 1}},
                 ],
             ),
         ),
-        note="DQL has no joins: the app reads product names from its local `products` collection.",
+        note="DQL has no joins: the app reads product and store names from its local `products` and `stores`.",
     ),
     SampleQuery(
         name="products_by_aisle",
@@ -416,13 +475,14 @@ QUERIES: tuple[SampleQuery, ...] = (
                 },
                 sort={"sku": 1, "_id": 1},
             ),
-            lambda p, r: FindOne(
+            FindOne(
                 collection="customers",
-                filter={"customer_id": r[0]["customer_id"]},
+                filter={"customer_id": Earlier(0, "customer_id")},
                 projection={"_id": 0, "customer_id": 1, "first_name": 1, "last_name": 1, "email": 1},
             ),
         ),
         finish=lambda p, r: {"order": r[0], "items": r[1], "customer": r[2]},
+        results=("order", "orderItems", "orderCustomer"),
         dql_calls=(0, 1),
     ),
     SampleQuery(
@@ -436,18 +496,19 @@ QUERIES: tuple[SampleQuery, ...] = (
                 sort={"order_date": -1, "order_id": -1},
                 limit=5,
             ),
-            lambda p, r: Find(
+            Find(
                 collection="order_items",
-                filter={"order_id": {"$in": [o["order_id"] for o in r[0]]}},
+                filter={"order_id": {"$in": Earlier(0, "order_id", each=True)}},
                 projection={"_id": 0, "order_id": 1, "sku": 1, "product_name": 1, "quantity": 1, "line_total": 1},
                 sort={"order_id": -1, "sku": 1},
             ),
         ),
         finish=lambda p, r: [{**o, "items": [i for i in r[1] if i["order_id"] == o["order_id"]]} for o in r[0]],
+        results=("recentOrders", "recentItems"),
     ),
     SampleQuery(
         name="top_products_30_days",
-        title="Top 10 products by revenue in the last 30 days of the data",
+        title="Top 10 products by revenue in the last 30 days",
         calls=(
             Aggregate(
                 collection="order_items",
@@ -464,13 +525,14 @@ QUERIES: tuple[SampleQuery, ...] = (
                     {"$limit": 10},
                 ],
             ),
-            lambda p, r: Find(
+            Find(
                 collection="products",
-                filter={"product_id": {"$in": [x["_id"] for x in r[0]]}},
+                filter={"product_id": {"$in": Earlier(0, "_id", each=True)}},
                 projection=PRODUCT_NAMES,
             ),
         ),
         finish=_top_products,
+        results=("topProducts", "topProductNames"),
     ),
     SampleQuery(
         name="revenue_by_store_month",
@@ -521,6 +583,7 @@ QUERIES: tuple[SampleQuery, ...] = (
             ),
         ),
         finish=_category_months,
+        results=("productMonths", "productCategories", "categoryMultipliers"),
         note="Items are summed per product and month on the server (424 x 12 rows at most) and folded into "
         "categories by the client: a `$lookup` per item is slow on the local server.",
     ),
@@ -539,11 +602,108 @@ QUERIES: tuple[SampleQuery, ...] = (
         ),
         note="Each low line is ordered back up to three times its threshold.",
     ),
+    SampleQuery(
+        name="products_by_category",
+        title="Products of one category, by name",
+        calls=(
+            Find(
+                collection="products",
+                filter={"category_id": P.category_id, **LIVE},
+                projection=CATALOG_FIELDS,
+                sort={"product_name": 1, "sku": 1},
+            ),
+        ),
+    ),
+    SampleQuery(
+        name="products_by_price",
+        title="Products in a price range, cheapest first",
+        calls=(
+            Find(
+                collection="products",
+                filter={"base_price": {"$gte": P.min_price, "$lte": P.max_price}, **LIVE},
+                projection=CATALOG_FIELDS,
+                sort={"base_price": 1, "sku": 1},
+            ),
+        ),
+    ),
+    SampleQuery(
+        name="sales_by_store_year",
+        title="Sales by store over the last year: orders, revenue and average order value",
+        calls=(
+            Aggregate(
+                collection="orders",
+                pipeline=[
+                    {
+                        "$match": {
+                            "order_date": {"$gte": P.year_since},
+                            "status": {"$in": list(REVENUE_STATUSES)},
+                            **LIVE,
+                        }
+                    },
+                    {
+                        "$group": {
+                            "_id": "$store_id",
+                            "orders": {"$sum": 1},
+                            "revenue": {"$sum": "$total"},
+                            "avg_order_value": {"$avg": "$total"},
+                        }
+                    },
+                    {"$lookup": {"from": "stores", "localField": "_id", "foreignField": "store_id", "as": "store"}},
+                    {"$unwind": "$store"},
+                    {
+                        "$project": {
+                            "_id": 0,
+                            "store_id": "$_id",
+                            "store_name": f"$store.{STORE_NAME_FIELD}",
+                            "orders": 1,
+                            "revenue": {"$round": ["$revenue", 2]},
+                            "avg_order_value": {"$round": ["$avg_order_value", 2]},
+                        }
+                    },
+                    {"$sort": {"revenue": -1, "store_id": 1}},
+                ],
+            ),
+        ),
+        note="Cancelled and refunded orders earn nothing, so they are left out. DQL has no joins: the app reads "
+        "store names from its local `stores` collection.",
+    ),
+    SampleQuery(
+        name="monthly_sales",
+        title="Monthly sales trend over the last twelve months: orders and revenue per month",
+        calls=(
+            Aggregate(
+                collection="orders",
+                pipeline=[
+                    {
+                        "$match": {
+                            "order_date": {"$gte": P.trend_since},
+                            "status": {"$in": list(REVENUE_STATUSES)},
+                            **LIVE,
+                        }
+                    },
+                    {
+                        "$group": {
+                            "_id": _month_key("$order_date", 0, 7),
+                            "orders": {"$sum": 1},
+                            "revenue": {"$sum": "$total"},
+                        }
+                    },
+                    {"$sort": {"_id": 1}},
+                ],
+                key_names=("month",),
+            ),
+        ),
+        finish=lambda p, r: [
+            {"month": x["_id"], "orders": x["orders"], "revenue": round(x["revenue"], 2)} for x in r[0]
+        ],
+        note="`trend_since` is the first day of the month a year back, so every month shown is whole but the last.",
+    ),
 )
 
 
 def example_params(db: Database) -> Params:
-    """Parameters taken from the loaded data: the latest order, its customer, a real email and aisle."""
+    """Parameters taken from the loaded data: the latest order, its customer, a real email and aisle; the
+    time windows end on the latest order's day."""
     latest = db.orders.find_one(
         {}, {"order_id": 1, "customer_id": 1, "order_date": 1}, sort=[("order_date", -1), ("order_id", -1)]
     )
@@ -552,7 +712,8 @@ def example_params(db: Database) -> Params:
     customer = db.customers.find_one({"customer_id": latest["customer_id"]}, {"email": 1}) or {}
     store = Params().store_id
     slot = db.inventory.find_one({"store_id": store}, {"location.aisle": 1}, sort=[("product_id", 1)]) or {}
-    since = datetime.strptime(latest["order_date"][:10], "%Y-%m-%d") - timedelta(days=29)
+    last_day = datetime.strptime(latest["order_date"][:10], "%Y-%m-%d")
+    since, year_since = last_day - timedelta(days=29), last_day - timedelta(days=364)
     product = db.products.find_one({}, {"sku": 1}, sort=[("sku", 1)]) or {}
     return replace(
         Params(),
@@ -561,5 +722,7 @@ def example_params(db: Database) -> Params:
         customer_id=latest["customer_id"],
         aisle=slot.get("location", {}).get("aisle", "01"),
         since=since.strftime("%Y-%m-%dT00:00:00Z"),
+        year_since=year_since.strftime("%Y-%m-%dT00:00:00Z"),
+        trend_since=(last_day - timedelta(days=365)).strftime("%Y-%m-01T00:00:00Z"),
         sku=product.get("sku", Params().sku),
     )
