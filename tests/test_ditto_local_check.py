@@ -152,6 +152,8 @@ def test_every_check_has_mongodb_rows_to_compare(world):
     assert len(expected["new_order"]) == 2 and len(expected["reorder_report"]) == 1
     assert set(expected["top_products_30_days"][0]) == {"product_id", "revenue", "units"}
     assert set(expected["revenue_by_store_month"][0]) == {"store_id", "month", "revenue"}
+    assert set(expected["sales_by_store_year"][0]) == {"store_id", "orders", "revenue", "avg_order_value"}
+    assert set(expected["monthly_sales"][0]) == {"month", "orders", "revenue"}
     current = db.inventory.find_one({"store_id": "store_seattle"}, sort=[("product_id", 1)])
     decrement = next(c for c in run if c.name == "stock_decrement")
     assert decrement.args["new_level"] == current["stock_level"] - 1

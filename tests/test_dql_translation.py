@@ -127,6 +127,14 @@ def test_the_dql_core_drops_projections_and_joins_and_resolves_projected_sort_na
     top = core(next(q for q in QUERIES if q.name == "top_products_30_days").calls[0])
     assert isinstance(top, Aggregate) and order_by(top) == [("revenue", -1), ("product_id", 1)]
     assert core(FindOne(collection="stores", filter={"store_id": "a"}, projection={"_id": 0})).projection is None
+    sales = core(next(q for q in QUERIES if q.name == "sales_by_store_year").calls[0])
+    assert isinstance(sales, Aggregate) and [next(iter(stage)) for stage in sales.pipeline] == [
+        "$match",
+        "$group",
+        "$sort",
+    ]
+    assert sales.pipeline[-1] == {"$sort": {"revenue": -1, "_id": 1}}  # store_id was the $group key's name
+    assert order_by(sales) == [("revenue", -1), ("store_id", 1)]
 
 
 def test_translated_conditions_and_expressions():

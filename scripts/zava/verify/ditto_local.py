@@ -106,7 +106,8 @@ def _params(db: Database, subset: Subset) -> Params:
     product = db.products.find_one(LIVE, {"sku": 1}, sort=[("sku", 1)])
     if latest is None or slot is None or product is None:
         raise KitError(f"no orders, inventory or products for {subset.store_id} since {subset.since}")
-    last_30 = datetime.fromisoformat(latest["order_date"][:10]) - timedelta(days=29)
+    last_day = datetime.fromisoformat(latest["order_date"][:10])
+    last_30, last_year = last_day - timedelta(days=29), last_day - timedelta(days=364)
     return Params(
         store_id=subset.store_id,
         sku=product["sku"],
@@ -114,6 +115,8 @@ def _params(db: Database, subset: Subset) -> Params:
         customer_id=latest["customer_id"],
         aisle=slot["location"]["aisle"],
         since=max(subset.since, last_30.strftime("%Y-%m-%dT00:00:00Z")),
+        year_since=max(subset.since, last_year.strftime("%Y-%m-%dT00:00:00Z")),
+        trend_since=max(subset.since, (last_day - timedelta(days=365)).strftime("%Y-%m-01T00:00:00Z")),
     )
 
 

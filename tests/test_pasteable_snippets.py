@@ -1,0 +1,176 @@
+"""SAMPLE_QUERIES.md pastes as it is: its values exist in the default dataset, and every mongosh block
+answers through the Node.js driver against a server holding that dataset."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from common import PROJECT_ROOT
+from helpers import scratch_dataset
+from zava.docs.sample_queries import COMPUTED, EXAMPLE, EXAMPLE_PRODUCT_ID
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.catalog import load_catalog
+from zava.model.ids import CUSTOMER_ID, ORDER_ID
+
+DOC = (PROJECT_ROOT / "SAMPLE_QUERIES.md").read_text()
+RUNNER = Path(__file__).parent / "mongosh"
+DEFAULTS = {"customers": 25_000, "orders": 100_000, "seed": 42}  # generate_mongodb_data.py without options
+# Field names whose string values in a block are names of the query's own making, not data.
+STRUCTURAL = {"from", "localField", "foreignField", "as", "index", "path"}
+
+
+def blocks(lang: str) -> dict[str, str]:
+    """Each fenced block of a language, keyed by its section's query name (`name`, `name#2`, ...)."""
+    found: dict[str, str] = {}
+    for section in re.split(r"^## ", DOC, flags=re.M)[1:]:
+        name = re.match(r"`(\w+)`", section)
+        for i, code in enumerate(re.findall(rf"^```{lang}\n(.*?)\n```$", section, flags=re.M | re.S)):
+            if name:
+                found[name[1] + (f"#{i + 1}" if i else "")] = code
+    return found
+
+
+@cache
+def default_dataset() -> Dataset:
+    """The generator's dataset for its default settings (ending today): what the literals must exist in."""
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    spec = DatasetSpec(DEFAULTS["customers"], DEFAULTS["orders"], end - timedelta(days=3 * 365), end, DEFAULTS["seed"])
+    return Dataset(spec, load_catalog())
+
+
+def exists(field: str, value) -> bool:
+    data = default_dataset()
+    if field == "store_id":
+        return value in {s["store_id"] for s in data.stores()}
+    if field == "sku":
+        return value in {p.sku for p in data.products}
+    if field == "product_id":
+        return value in {p.product_id for p in data.products}
+    if field == "category_id":
+        return value in {c["category_id"] for c in data.categories()}
+    if field == "customer_id":
+        return CUSTOMER_ID(1) <= value <= CUSTOMER_ID(DEFAULTS["customers"])
+    if field == "order_id":
+        return ORDER_ID(1) <= value <= ORDER_ID(DEFAULTS["orders"])
+    if field == "email":
+        return value == data.customer_docs(0, 1)[0]["email"]  # the pasted email is cust_000001's
+    if field == "location.aisle":
+        return any(i["location"]["aisle"] == value for i in data.inventory_docs() if i["store_id"] == EXAMPLE.store_id)
+    raise AssertionError(f"no check for {field}")
+
+
+CHECKED = {"store_id", "sku", "product_id", "category_id", "customer_id", "order_id", "email", "location.aisle"}
+
+
+def test_every_literal_in_the_mongosh_blocks_exists_in_the_default_dataset():
+    seen = set()
+    for name, code in blocks("js").items():
+        assert "getCollection" not in code and ":" + "store_id" not in code, name
+        for field, value in re.findall(r'"(\w+(?:\.\w+)?)": "([^"$][^"]*)"', code):
+            if field in STRUCTURAL:
+                continue
+            assert field in CHECKED, f"{name}: {field} = {value!r} is not checked"
+            assert exists(field, value), f"{name}: {field} = {value!r} is not in the default dataset"
+            seen.add(field)
+    assert seen == CHECKED
+    assert EXAMPLE.customer_id == CUSTOMER_ID(1) and exists("email", EXAMPLE.email)
+    assert exists("product_id", EXAMPLE_PRODUCT_ID)
+    assert next(p for p in default_dataset().products if p.product_id == EXAMPLE_PRODUCT_ID).sku == EXAMPLE.sku
+
+
+def test_constants_are_declared_once_and_every_dql_block_shows_its_arguments():
+    consts = re.findall(r"^const (\w+) = ", DOC, flags=re.M)
+    assert len(consts) == len(set(consts)), "a name declared twice fails when blocks are pasted into one session"
+    assert {const for const, _ in COMPUTED.values()} <= set(consts)
+    js = blocks("js")
+    for name, dql in blocks("sql").items():
+        if name not in js and not name.startswith("product_search"):
+            continue  # the subscriptions and updates sections: their statements carry no arguments
+        wanted = set(re.findall(r"(?<!:):(\w+)", dql))
+        if not wanted:
+            assert not dql.startswith("-- args:"), name
+            continue
+        first, _, _ = dql.partition("\n")
+        assert first.startswith("-- args: "), f"{name}: the DQL block does not show its arguments"
+        declared = set(re.findall(r"^const (\w+) = ", js.get(name, ""), flags=re.M))
+        quoted = re.sub(r"(?<=: )([A-Za-z]\w*)(?=[,}])", r'"@\1"', first.removeprefix("-- args: "))
+        args = json.loads(quoted)
+        assert set(args) == wanted, name
+        for field, value in args.items():
+            if isinstance(value, str) and value.startswith("@"):
+                assert value[1:] in declared, f"{name}: {value[1:]} is not computed in the mongosh block"
+            elif field == "aisle":
+                assert exists("location.aisle", value)
+            elif field in CHECKED:
+                assert exists(field, value), f"{name}: {field} = {value!r}"
+
+
+# ---------------------------------------------------------------- run through the Node.js driver
+
+
+def runnable(code: str) -> str:
+    """A pasted block as the body of an async function: each call awaited, the last statement returned."""
+    lines = code.split("\n")
+    last = max(i for i, line in enumerate(lines) if line and line[0] not in " )]}")
+    lines[last] = "return " + lines[last]
+    text, awaited = re.subn(r"(^|= |return )db\.", r"\1await db.", "\n".join(lines), flags=re.M)
+    assert awaited == code.count("db."), f"a call not at the start of a statement: {code}"
+    return text
+
+
+def run_in_node(uri: str, database: str, snippets: dict[str, str]) -> dict:
+    if not shutil.which("node") or not (RUNNER / "node_modules" / "mongodb").is_dir():
+        pytest.skip(f"needs Node.js and the driver: npm install --prefix {RUNNER.relative_to(PROJECT_ROOT)}")
+    done = subprocess.run(
+        ["node", str(RUNNER / "run_snippets.js")],
+        input=json.dumps({"uri": uri, "database": database, "snippets": snippets}),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def default_db(mongo_uri, tmp_path_factory):
+    """The dataset generate_mongodb_data.py makes with its defaults (ending today), indexed."""
+    folder = tmp_path_factory.mktemp("default")
+    with scratch_dataset(mongo_uri, folder, "zava_default_paste", [], indexed=True) as (db, _):
+        yield db
+
+
+def test_every_mongosh_block_answers_through_the_node_driver(default_db, mongo_uri):
+    snippets = {name: runnable(code) for name, code in blocks("js").items()}
+    answers = run_in_node(mongo_uri, default_db.name, snippets)
+    assert set(answers) == set(snippets)
+    atlas = "product_search_vector"  # $vectorSearch: Atlas only
+    for name, answer in answers.items():
+        if name == atlas and "error" in answer:
+            assert "vectorSearch" in answer["error"], answer  # a server without Atlas Search refuses the stage
+            continue
+        assert "error" not in answer, f"{name}: {answer.get('error')}"
+        assert answer["result"], f"{name} answered nothing"
+    got = {name: answer.get("result") for name, answer in answers.items()}
+    assert got["store_by_id"]["store_id"] == EXAMPLE.store_id and got["product_by_sku"]["sku"] == EXAMPLE.sku
+    assert got["customer_by_email"]["customer_id"] == EXAMPLE.customer_id
+    assert (
+        got["order_with_items"]["customer_id"]
+        == default_db.orders.find_one({"order_id": EXAMPLE.order_id})["customer_id"]
+    )
+    low = got["low_stock"]
+    assert {"store_name", "product_name", "sku", "stock_level", "reorder_threshold", "location"} <= set(low[0])
+    assert all(row["stock_level"] <= row["reorder_threshold"] for row in low)
+    assert len(got["sales_by_store_year"]) == 8 and all(row["store_name"] for row in got["sales_by_store_year"])
+    assert len(got["monthly_sales"]) == 13 and len(got["top_products_30_days"]) == 10
+    assert len(got["product_search_text"]) == 5
+    nearest = got["product_search_vector#2"]
+    assert len(nearest) == 5 and nearest[0]["product_id"] == EXAMPLE_PRODUCT_ID
