@@ -22,8 +22,14 @@ $(DITTO_VENV)/.installed: requirements-ditto.txt requirements.txt
 	-$(PYTHON) -m venv $(DITTO_VENV) && $(DITTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-ditto.txt && touch $@
 
+# the Node.js MongoDB driver that plays mongosh for the SAMPLE_QUERIES.md snippets
+SNIPPETS := tests/mongosh
+$(SNIPPETS)/node_modules/.installed: $(SNIPPETS)/package.json $(SNIPPETS)/package-lock.json
+	npm ci --prefix $(SNIPPETS) --silent --no-audit --no-fund
+	touch $@
+
 ## test: install, lint, and run the whole suite (it starts its own server unless MONGODB_TEST_URI is set)
-test: $(VENV)/.installed $(DITTO_VENV)/.installed
+test: $(VENV)/.installed $(DITTO_VENV)/.installed $(SNIPPETS)/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DITTO_PYTHON=$$([ -f $(DITTO_VENV)/.installed ] && echo $(DITTO_VENV)/bin/python) $(PY) -m pytest
@@ -49,4 +55,4 @@ server-stop: $(VENV)/.installed
 
 clean:
 	-$(PY) scripts/local_server.py stop
-	rm -rf $(VENV) $(DITTO_VENV) .local-server .ditto-local .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DITTO_VENV) $(SNIPPETS)/node_modules .local-server .ditto-local .pytest_cache .ruff_cache

@@ -127,8 +127,9 @@ def runnable(code: str) -> str:
 
 
 def run_in_node(uri: str, database: str, snippets: dict[str, str]) -> dict:
-    if not shutil.which("node") or not (RUNNER / "node_modules" / "mongodb").is_dir():
-        pytest.skip(f"needs Node.js and the driver: npm install --prefix {RUNNER.relative_to(PROJECT_ROOT)}")
+    assert shutil.which("node") and (RUNNER / "node_modules" / "mongodb").is_dir(), (
+        f"needs Node.js and the driver: npm ci --prefix {RUNNER.relative_to(PROJECT_ROOT)} (make test does it)"
+    )
     done = subprocess.run(
         ["node", str(RUNNER / "run_snippets.js")],
         input=json.dumps({"uri": uri, "database": database, "snippets": snippets}),
