@@ -12,6 +12,7 @@ import test_connection as connection_script
 from common import LOCAL_SERVER_URI, describe_mongo_error
 from helpers import run_script
 from zava.model.collections import COLLECTIONS
+from zava.mongo.server import server_info
 
 
 def test_test_connection_reports_server_and_counts(client, db_name, settings, capsys):
@@ -20,6 +21,10 @@ def test_test_connection_reports_server_and_counts(client, db_name, settings, ca
     assert connection_script.main(settings) == 0
     out, err = capsys.readouterr()
     assert "connected to mongodb://" in err
+    if server_info(client).is_local:
+        assert ": nx-27017 local server" in err and "This is the local server" in err
+    else:
+        assert ": MongoDB " in err and "This is the local server" not in err
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
     assert set(rows) == {c.name for c in COLLECTIONS}
     assert rows["customers"][0] == "50" and rows["orders"][0] == "120" and rows["stores"][0] == "8"
