@@ -78,7 +78,7 @@ def test_unreachable_server_fails_fast_with_one_line(env_file, unreachable_port)
     assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
 
 
-def test_refused_credentials_fail_with_one_line(mongo_uri, env_file):
+def test_refused_credentials_fail_with_one_line(client, mongo_uri, env_file):
     uri = mongo_uri.replace("mongodb://", "mongodb://intruder:wrong-pass@", 1)
     result = run_script(
         "generate_mongodb_data", "--env-file", str(env_file), "--yes", env={"MONGODB_CONNECTION_STRING": uri}
@@ -86,4 +86,8 @@ def test_refused_credentials_fail_with_one_line(mongo_uri, env_file):
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: authentication failed for mongodb://intruder:****@"), result.stderr
+    if server_info(client).is_local:  # it has no authentication at all
+        assert last.endswith("remove the user name and password from the connection string"), last
+    else:  # MongoDB refuses the unknown user (code 18), with or without access control on
+        assert last.endswith("check the user name and password (URL-encode special characters)"), last
     assert "wrong-pass" not in result.stderr + result.stdout and "Traceback" not in result.stderr
