@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # optional: the Ditto SDK for ditto_local_check.py and its real test
 DITTO_VENV := .venv-ditto
+# the CI workflow against the GitHub workflow schema that ships inside check-jsonschema (no network)
+CHECK_WORKFLOW := $(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 
 .PHONY: demo test check lint format server-start server-stop clean
 
@@ -28,16 +30,18 @@ $(SNIPPETS)/node_modules/.installed: $(SNIPPETS)/package.json $(SNIPPETS)/packag
 	npm ci --prefix $(SNIPPETS) --silent --no-audit --no-fund
 	touch $@
 
-## test: install, lint, and run the whole suite (it starts its own server unless MONGODB_TEST_URI is set)
+## test: install, lint, validate the CI workflow, and run the whole suite (it starts its own server unless MONGODB_TEST_URI is set)
 test: $(VENV)/.installed $(DITTO_VENV)/.installed $(SNIPPETS)/node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(CHECK_WORKFLOW)
 	DITTO_PYTHON=$$([ -f $(DITTO_VENV)/.installed ] && echo $(DITTO_VENV)/bin/python) $(PY) -m pytest
 
-## check: the fast loop: lint, format check, and every test that needs no server (pytest -m "not server")
+## check: the fast loop: lint, format check, the CI workflow, and every test that needs no server (pytest -m "not server")
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(CHECK_WORKFLOW)
 	$(PY) -m pytest -q -m "not server"
 
 lint: $(VENV)/.installed

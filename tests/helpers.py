@@ -14,10 +14,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 import create_indexes
 import generate_mongodb_data
 from common import PROJECT_ROOT
+from zava.model.indexes import VECTOR_COLLECTION
+from zava.mongo.server import server_info
 
 SCRIPTS = PROJECT_ROOT / "scripts"
 
@@ -87,3 +91,14 @@ def scratch_dataset(mongo_uri: str, folder: Path, database: str, sizes: list[str
             yield client[database], settings
         finally:
             client.drop_database(database)
+
+
+def has_atlas_search(db: Database) -> bool:
+    """Whether the server runs Atlas Search (Atlas, or mongod with mongot): a plain mongod refuses to list them."""
+    if server_info(db.client).is_local:
+        return False  # it has no Atlas Search, whatever its listing of search indexes shows
+    try:
+        list(db[VECTOR_COLLECTION].list_search_indexes())
+    except OperationFailure:
+        return False
+    return True

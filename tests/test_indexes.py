@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.operations import SearchIndexModel
 
 import create_indexes
 import drop_indexes
-from helpers import SCRIPTS
+from helpers import SCRIPTS, has_atlas_search
 from zava.model.collections import COLLECTION_NAMES
-from zava.model.indexes import INDEXES, spec_signature
+from zava.model.indexes import (
+    INDEXES,
+    VECTOR_COLLECTION,
+    VECTOR_INDEX_NAME,
+    embedding_dimensions,
+    spec_signature,
+    vector_index_definition,
+)
 from zava.mongo.server import server_info
 
 
@@ -28,10 +36,25 @@ def test_create_indexes_builds_every_index_once(loaded, client, settings, capsys
         found = index_signatures(loaded, spec.collection).get(spec_signature(spec))
         assert found is not None, spec.name
         assert bool(found.get("unique")) == spec.unique, spec.name
-        if not local:
-            assert found["name"] == spec.name and list(found["key"].items()) == list(spec.keys)
-    if local:
-        assert "vector index product_description_vector skipped: the local server has no Atlas Search" in err
+        if local:  # its listIndexes reports names and directions of its own
+            continue
+        assert found["name"] == spec.name, spec.name
+        if spec.is_text:  # MongoDB lists a text index by its internal key; the fields are in its weights
+            assert dict(found["key"]) == {"_fts": "text", "_ftsx": 1} and dict(found["weights"]) == spec.weights
+        else:
+            assert list(found["key"].items()) == list(spec.keys), spec.name
+        assert found.get("partialFilterExpression") == spec.partial, spec.name
+    if has_atlas_search(loaded):  # Atlas, or MongoDB with mongot
+        assert "skipped" not in err
+        assert VECTOR_INDEX_NAME in {ix["name"] for ix in loaded[VECTOR_COLLECTION].list_search_indexes()}
+    else:
+        reason = "the local server has no Atlas Search" if local else "this server has no Atlas Search ("
+        assert f"vector index {VECTOR_INDEX_NAME} skipped: {reason}" in err
+        definition = vector_index_definition(embedding_dimensions(loaded))
+        with pytest.raises(OperationFailure):  # createSearchIndexes needs Atlas Search: a plain mongod refuses it
+            loaded[VECTOR_COLLECTION].create_search_index(
+                SearchIndexModel(definition, name=VECTOR_INDEX_NAME, type="vectorSearch")
+            )
     product = loaded.products.find_one({}, {"_id": 0})
     with pytest.raises(DuplicateKeyError):
         loaded.products.insert_one({**product, "_id": "prod_copy", "product_id": "prod_copy"})

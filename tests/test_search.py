@@ -8,8 +8,9 @@ import numpy as np
 
 import search_products
 from shopper_questions import QUESTIONS as SEARCH_SET
+from zava.model.indexes import INDEXES
 from zava.mongo.server import server_info
-from zava.reads.search import exact_cosine, query_embedder, vector_search
+from zava.reads.search import exact_cosine, has_vector_index, query_embedder, text_search, vector_search
 
 
 def test_vector_search_equals_the_numpy_reference(world):
@@ -41,11 +42,24 @@ def test_text_search_and_what_the_local_server_gets_wrong(world, capsys):
     assert search_products.main([*world["settings"], "tile saw", "--mode", "text"]) == 0
     out, err = capsys.readouterr()
     skus = re.findall(r"\b[A-Z]{3}-[A-Z]+-\d{3}\b", out)
-    assert "PWR-SAW-014" in skus[:1]
-    if world["local"]:
+    assert "PWR-SAW-014" in skus[:1]  # the 7 in Tabletop Wet Tile Saw: both words in its name
+    products = {x["sku"]: x for x in world["raw"]["products"]}
+    fields = [f for f, _ in next(s for s in INDEXES if s.collection == "products" and s.is_text).keys]
+    words = {
+        sku: set(re.findall(r"[a-z]+", " ".join(str(x.get(f, "")) for f in fields).lower()))
+        for sku, x in products.items()
+    }
+    plural = [h.product_id for h in text_search(world["db"], "tiles", 5)]
+    if world["local"]:  # every word must be there, as written
         assert "matches only products containing every word" in err
-    else:  # MongoDB matches any of the words: every saw and everything tile
+        assert all({"tile", "saw"} <= words[sku] for sku in skus), skus
+        assert plural == []  # no product says "tiles"
+    else:  # MongoDB matches any of the words, stemmed: the tile saw, then saws named so (the name weighs 10)
+        assert "matches only products containing every word" not in err
         assert len(skus) == 5
+        names = [products[sku]["product_name"].lower() for sku in skus[1:]]
+        assert all("saw" in name and "tile" not in name for name in names), names
+        assert plural[:1] == [products["PWR-SAW-014"]["product_id"]]  # "tiles" stems to "tile"
 
 
 def test_search_modes_print_ranked_products(world, capsys):
@@ -53,6 +67,8 @@ def test_search_modes_print_ranked_products(world, capsys):
         assert search_products.main([*world["settings"], "pressure treated fence post", "--mode", mode]) == 0
         out, err = capsys.readouterr()
         assert len(out.splitlines()) == 2 + 5
-        if world["local"]:
+        if has_vector_index(world["db"], server_info(world["db"].client)):  # Atlas Search, its index queryable
+            assert "vector search: Atlas $vectorSearch" in err
+        else:  # no Atlas Search (the local server, a plain mongod as in CI), or its index still building
             assert "exact cosine over 424 embeddings with numpy" in err
     assert "hybrid: vector and text ranks fused" in err

@@ -12,6 +12,7 @@ import test_connection as connection_script
 from common import LOCAL_SERVER_URI, describe_mongo_error
 from helpers import run_script
 from zava.model.collections import COLLECTIONS
+from zava.mongo.server import server_info
 
 
 def test_test_connection_reports_server_and_counts(client, db_name, settings, capsys):
@@ -20,6 +21,10 @@ def test_test_connection_reports_server_and_counts(client, db_name, settings, ca
     assert connection_script.main(settings) == 0
     out, err = capsys.readouterr()
     assert "connected to mongodb://" in err
+    if server_info(client).is_local:
+        assert ": nx-27017 local server" in err and "This is the local server" in err
+    else:
+        assert ": MongoDB " in err and "This is the local server" not in err
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
     assert set(rows) == {c.name for c in COLLECTIONS}
     assert rows["customers"][0] == "50" and rows["orders"][0] == "120" and rows["stores"][0] == "8"
@@ -73,7 +78,7 @@ def test_unreachable_server_fails_fast_with_one_line(env_file, unreachable_port)
     assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
 
 
-def test_refused_credentials_fail_with_one_line(mongo_uri, env_file):
+def test_refused_credentials_fail_with_one_line(client, mongo_uri, env_file):
     uri = mongo_uri.replace("mongodb://", "mongodb://intruder:wrong-pass@", 1)
     result = run_script(
         "generate_mongodb_data", "--env-file", str(env_file), "--yes", env={"MONGODB_CONNECTION_STRING": uri}
@@ -81,4 +86,8 @@ def test_refused_credentials_fail_with_one_line(mongo_uri, env_file):
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: authentication failed for mongodb://intruder:****@"), result.stderr
+    if server_info(client).is_local:  # it has no authentication at all
+        assert last.endswith("remove the user name and password from the connection string"), last
+    else:  # MongoDB refuses the unknown user (code 18), with or without access control on
+        assert last.endswith("check the user name and password (URL-encode special characters)"), last
     assert "wrong-pass" not in result.stderr + result.stdout and "Traceback" not in result.stderr

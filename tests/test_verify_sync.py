@@ -20,6 +20,7 @@ from common import ConfigError, KitError
 from helpers import free_port, http_server, run_script
 from zava.ditto.http_api import DittoClient, cloud_endpoint
 from zava.model.collections import COLLECTIONS
+from zava.mongo.server import server_info
 from zava.verify.sync_check import differences
 
 KEY = "dtto-api-key-7f3a9c21-do-not-leak"
@@ -185,6 +186,8 @@ def test_in_sync_exits_0_with_the_table(loaded, stub, client, db_name, capsys) -
         assert counts(sampled) == counts(matching) == min(20, total), c.name
         assert (missing, differing, " ".join(status)) == ("0", "0", "in sync"), c.name
     assert "MongoDB and Ditto are in sync: 8 collections" in err
+    local_note = "MongoDB is the local server: the Ditto connector cannot sync from it"
+    assert (local_note in err) == server_info(client).is_local
     assert not [s for s, _ in stub.statements if not (COUNT.fullmatch(s) or BY_ID.fullmatch(s))]
 
 
