@@ -41,7 +41,7 @@ def test_store_inventory(world):
 def test_low_stock_and_aisle_carry_real_names(world):
     raw, p = world["raw"], world["params"]
     products = {x["product_id"]: x for x in raw["products"]}
-    store_name = next(s["name"] for s in raw["stores"] if s["store_id"] == p.store_id)
+    store_name = next(s["store_name"] for s in raw["stores"] if s["store_id"] == p.store_id)
     low = [i for i in raw["inventory"] if i["store_id"] == p.store_id and i["stock_level"] <= i["reorder_threshold"]]
     expected = [
         {

@@ -353,7 +353,7 @@ QUERIES: tuple[SampleQuery, ...] = (
                             "product_id": 1,
                             "sku": "$product.sku",
                             "product_name": "$product.product_name",
-                            "store_name": "$store.name",
+                            "store_name": "$store.store_name",
                             "stock_level": 1,
                             "reorder_threshold": 1,
                             "aisle": "$location.aisle",
