@@ -251,7 +251,12 @@ def render() -> str:
                 + ".",
             ]
         if c.name == "product_embeddings":
-            lines += ["", f"On Atlas, the vector index `{VECTOR_INDEX_NAME}` (cosine) serves semantic search."]
+            lines += [
+                "",
+                f"On Atlas, the vector index `{VECTOR_INDEX_NAME}` (cosine) serves semantic search. There are no",
+                "product images (`products.image_url` is a placeholder address), so there is no image embedding",
+                "and no image search.",
+            ]
     lines += [
         "",
         "## Fields added by the scripts",
