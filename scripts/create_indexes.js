@@ -19,7 +19,7 @@ database.getCollection("products").createIndex({"type_id": 1}, {"name": "product
 // a category's live products by name
 database.getCollection("products").createIndex({"category_id": 1, "product_name": 1}, {"name": "products_live_by_category", "partialFilterExpression": {"deleted": false}});
 // text search over names and descriptions
-database.getCollection("products").createIndex({"product_name": "text", "description": "text"}, {"name": "products_text", "weights": {"product_name": 10, "description": 1}});
+database.getCollection("products").createIndex({"product_name": "text", "product_description": "text"}, {"name": "products_text", "weights": {"product_name": 10, "product_description": 1}});
 // a product's embedding
 database.getCollection("product_embeddings").createIndex({"product_id": 1}, {"name": "product_embeddings_product_id_unique", "unique": true});
 // customer by id; the connector's document id

@@ -31,6 +31,7 @@ def test_fresh_dataset_passes_every_rule(loaded, settings, capsys):
     for rule in (
         "foreign keys resolve",
         "order totals match their items",
+        "line amounts match price, quantity and discount",
         "no arrays in synced documents",
         "stock never negative",
         "ID formats",
@@ -131,26 +132,69 @@ def test_an_item_moved_to_another_order_breaks_both(loaded, settings, capsys, sm
     assert "foreign keys resolve" not in err
 
 
+def _broken(out: str, rule: str) -> str:
+    """The 'broken' column of one rule's row in the report table."""
+    return next(line for line in out.splitlines() if line.startswith(rule)).split()[-1]
+
+
 @pytest.mark.parametrize(
-    ("order_id", "change", "expected"),
+    ("order_id", "field", "delta"),
     [
-        ("order_00000001", {"$inc": {"total": -0.01}}, "item_count {n} vs {n} items"),
-        ("order_00000750", {"$inc": {"tax": 0.01}}, "item_count {n} vs {n} items"),
-        ("order_00001500", {"$inc": {"subtotal": 0.01, "total": 0.01}}, "item_count {n} vs {n} items, subtotal"),
-        ("order_00000640", {"$inc": {"item_count": 1}}, "item_count {m} vs {n} items"),
+        ("order_00000001", "total", -0.01),
+        ("order_00000750", "tax", 0.01),
+        ("order_00001500", "subtotal", 0.01),
+        (None, "discount_total", -0.01),
+        ("order_00000640", "item_count", 1),
     ],
-    ids=["total-off-by-a-cent", "tax-off-by-a-cent", "subtotal-of-last-order", "item-count"],
+    ids=["total-off-by-a-cent", "tax-off-by-a-cent", "subtotal-of-last-order", "discount-total", "item-count"],
 )
 def test_an_order_that_disagrees_with_its_items_is_named(
-    loaded, settings, capsys, small_batches, order_id, change, expected
+    loaded, settings, capsys, small_batches, order_id, field, delta
 ):
-    n = _item_count(loaded, order_id)
-    loaded.orders.update_one({"_id": order_id}, change)
+    if order_id is None:  # the last order with a discount
+        order_id = loaded.orders.find_one({"discount_total": {"$gt": 0}}, sort=[("_id", -1)])["_id"]
+    stated = loaded.orders.find_one({"_id": order_id})[field]
+    loaded.orders.update_one({"_id": order_id}, {"$inc": {field: delta}})
     assert data_report.main(settings) == 1
     captured = capsys.readouterr()
-    assert f"order totals match their items: orders {order_id}: {expected.format(n=n, m=n + 1)}" in captured.err
-    row = next(line for line in captured.out.splitlines() if line.startswith("order totals"))
-    assert row.split()[-1] == "1"
+    if field == "item_count":
+        expected = f"item_count {stated + delta} vs {stated} items"
+    else:
+        expected = f"{field} {stated + delta:.2f} vs {stated:.2f}"
+    assert f"order totals match their items: orders {order_id}: {expected}" in captured.err
+    assert _broken(captured.out, "order totals") == "1"
+    assert _broken(captured.out, "line amounts") == "0"
+
+
+@pytest.mark.parametrize(
+    ("field", "delta", "where"),
+    [
+        ("line_total", 0.01, {}),
+        ("discount_amount", -0.01, {"discount_percent": {"$gt": 0}}),
+        ("line_total", -0.01, {"order_id": "order_00001500"}),
+    ],
+    ids=["line-total-of-first-item", "discount-amount", "line-total-of-last-order"],
+)
+def test_an_item_whose_amounts_disagree_with_its_price_is_named(
+    loaded, settings, capsys, small_batches, field, delta, where
+):
+    item = loaded.order_items.find_one(where, sort=[("order_id", 1 if not where else -1), ("_id", 1)])
+    loaded.order_items.update_one({"_id": item["_id"]}, {"$inc": {field: delta}})
+    assert data_report.main(settings) == 1
+    captured = capsys.readouterr()
+    expected = f"order_items {item['_id']}: {field} {item[field] + delta:.2f} vs {item[field]:.2f}"
+    assert f"line amounts match price, quantity and discount: {expected}" in captured.err
+    assert _broken(captured.out, "line amounts") == "1"
+    assert _broken(captured.out, "order totals") == "0"  # the order follows from the items' prices
+
+
+def test_an_item_without_a_price_is_named(loaded, settings, capsys, small_batches):
+    item = _item_of(loaded, "order_00000010")
+    loaded.order_items.update_one({"_id": item["_id"]}, {"$unset": {"unit_price": ""}})
+    assert data_report.main(settings) == 1
+    err = capsys.readouterr().err
+    assert f"order_items {item['_id']}: unit_price, quantity or discount_percent missing or not a number" in err
+    assert "order totals match their items: orders order_00000010: subtotal" in err
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
+from fractions import Fraction
 
 import bson
 import numpy as np
@@ -46,6 +47,10 @@ def full() -> dict[str, list[dict]]:
         fields = keep.get(name)
         docs[name].extend([tuple(d[f] for f in fields) for d in batch] if fields else batch)
     return docs
+
+
+def cents(dollars: float) -> int:
+    return round(dollars * 100)
 
 
 def encoded(docs: dict[str, list[dict]]) -> list[bytes]:
@@ -95,14 +100,25 @@ def test_every_foreign_key_resolves(small):
 
 
 def test_denormalised_names_are_the_real_ones(small):
-    customers = {c["customer_id"]: f"{c['first_name']} {c['last_name']}" for c in small["customers"]}
-    stores = {s["store_id"]: s["name"] for s in small["stores"]}
+    customers = {c["customer_id"]: c for c in small["customers"]}
+    stores = {s["store_id"]: s["store_name"] for s in small["stores"]}
     orders = {o["order_id"]: o for o in small["orders"]}
     for o in small["orders"]:
-        assert o["customer_name"] == customers[o["customer_id"]] and o["store_name"] == stores[o["store_id"]]
+        customer = customers[o["customer_id"]]
+        assert o["customer_name"] == f"{customer['first_name']} {customer['last_name']}"
+        assert o["customer_email"] == customer["email"] and o["store_name"] == stores[o["store_id"]]
+        assert o["created_at"] == o["order_date"]
     for item in small["order_items"]:
         assert item["store_id"] == orders[item["order_id"]]["store_id"]
-        assert item["order_date"] == orders[item["order_id"]]["order_date"]
+        assert item["order_date"] == item["created_at"] == orders[item["order_id"]]["order_date"]
+
+
+def test_field_names_follow_the_original_model(small):
+    assert all(s["store_name"] and "name" not in s for s in small["stores"])
+    assert all(p["product_description"] and "description" not in p for p in small["products"])
+    money = ("subtotal", "discount_total", "tax", "total")
+    assert all(all(isinstance(o[f], float) for f in money) for o in small["orders"])
+    assert all(isinstance(i["discount_amount"], float) for i in small["order_items"])
 
 
 def test_totals_agree_to_the_cent(small):
@@ -112,19 +128,26 @@ def test_totals_agree_to_the_cent(small):
     value = {s.store_id: s.order_value for s in STORES}
     price = {p["product_id"]: p["base_price"] for p in small["products"]}
     orders = {o["order_id"]: o for o in small["orders"]}
+    rate = Fraction(str(TAX_RATE))
+    discounted = 0
     for item in small["order_items"]:
-        expected_line = item["unit_price"] * item["quantity"] * (100 - item["discount_percent"]) / 100
-        assert abs(item["line_total"] - expected_line) <= 0.0051
+        gross = cents(item["unit_price"]) * item["quantity"]
+        assert cents(item["discount_amount"]) == round(Fraction(gross * item["discount_percent"], 100))
+        assert cents(item["line_total"]) == gross - cents(item["discount_amount"])
+        assert all(round(x, 2) == x for x in (item["unit_price"], item["discount_amount"], item["line_total"]))
         catalog_price = price[item["product_id"]] * value[orders[item["order_id"]]["store_id"]]
         assert abs(item["unit_price"] / catalog_price - 1) <= 0.031
+        discounted += item["discount_amount"] > 0
+    assert 0.1 <= discounted / len(small["order_items"]) <= 0.2
     for o in small["orders"]:
         lines = items[o["order_id"]]
         assert o["item_count"] == len(lines) >= 1
-        subtotal_cents = sum(round(i["line_total"] * 100) for i in lines)
-        assert round(o["subtotal"] * 100) == subtotal_cents
-        assert round(o["tax"] * 100) == round(subtotal_cents * TAX_RATE)
-        assert round(o["total"] * 100) == subtotal_cents + round(o["tax"] * 100)
-        assert all(round(x, 2) == x for x in (o["subtotal"], o["tax"], o["total"]))
+        subtotal = sum(cents(i["unit_price"]) * i["quantity"] for i in lines)
+        discount_total = sum(cents(i["discount_amount"]) for i in lines)
+        assert cents(o["subtotal"]) == subtotal and cents(o["discount_total"]) == discount_total
+        assert cents(o["tax"]) == round(rate * (subtotal - discount_total))
+        assert cents(o["total"]) == subtotal - discount_total + cents(o["tax"])
+        assert all(round(o[f], 2) == o[f] for f in ("subtotal", "discount_total", "tax", "total"))
 
 
 def _arrays(value, path=""):

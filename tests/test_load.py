@@ -62,7 +62,9 @@ def test_default_size_load_has_exact_counts(client, db_name, mongo_uri, env_file
     order = client[db_name].orders.find_one({"order_id": "order_00050000"})
     items = list(client[db_name].order_items.find({"order_id": "order_00050000"}))
     assert order["item_count"] == len(items)
-    assert round(sum(i["line_total"] for i in items), 2) == order["subtotal"]
+    assert round(sum(i["unit_price"] * i["quantity"] for i in items), 2) == order["subtotal"]
+    assert round(sum(i["discount_amount"] for i in items), 2) == order["discount_total"]
+    assert round(order["subtotal"] - order["discount_total"] + order["tax"], 2) == order["total"]
 
 
 def test_regenerating_asks_first_and_keeps_indexes(client, db_name, settings, capsys):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -59,13 +60,16 @@ def check_invariants(db, collections: list[str]) -> None:
         by_order[item["order_id"]].append(item)
         assert item["product_id"] in products
     assert set(by_order) <= {o["_id"] for o in orders}, "order items without an order"
+    rate = Fraction(str(TAX_RATE))
     for order in orders:
         lines = by_order[order["_id"]]
-        subtotal = sum(cents(i["line_total"]) for i in lines)
+        subtotal = sum(cents(i["unit_price"]) * i["quantity"] for i in lines)
+        discount_total = sum(cents(i["discount_amount"]) for i in lines)
         assert order["item_count"] == len(lines), order["_id"]
         assert cents(order["subtotal"]) == subtotal, order["_id"]
-        assert cents(order["tax"]) == round(subtotal * TAX_RATE), order["_id"]
-        assert cents(order["total"]) == subtotal + cents(order["tax"]), order["_id"]
+        assert cents(order["discount_total"]) == discount_total, order["_id"]
+        assert cents(order["tax"]) == round(rate * (subtotal - discount_total)), order["_id"]
+        assert cents(order["total"]) == subtotal - discount_total + cents(order["tax"]), order["_id"]
 
 
 def check_new_orders(db) -> list[dict]:
@@ -73,21 +77,30 @@ def check_new_orders(db) -> list[dict]:
     orders = new_orders(db)
     value = {s.store_id: s.order_value for s in STORES}
     prices = {p["_id"]: p["base_price"] for p in db.products.find({}, {"base_price": 1})}
+    customers = {c["_id"]: c for c in db.customers.find({}, {"first_name": 1, "last_name": 1, "email": 1})}
+    store_names = {s["_id"]: s["store_name"] for s in db.stores.find()}
     for order in orders:
         assert NEW_ORDER_ID.fullmatch(order["_id"]) and order["order_id"] == order["_id"]
         assert order["status"] in NEW_STATUSES and order["deleted"] is False
         assert STAMP.fullmatch(order["order_date"]) and STAMP.fullmatch(order["updated_at"])
+        assert order["created_at"] == order["order_date"]
+        customer = customers[order["customer_id"]]
+        assert order["customer_name"] == f"{customer['first_name']} {customer['last_name']}"
+        assert order["customer_email"] == customer["email"]
+        assert order["store_name"] == store_names[order["store_id"]]
         assert order["updated_at"] >= order["order_date"]
         items = list(db.order_items.find({"order_id": order["_id"]}))
         assert 1 <= len(items) <= len(ITEMS_PER_ORDER) and len({i["product_id"] for i in items}) == len(items)
         for item in items:
             assert UUID.fullmatch(item["_id"]) and item["deleted"] is False
-            assert item["store_id"] == order["store_id"] and item["order_date"] == order["order_date"]
+            assert item["store_id"] == order["store_id"]
+            assert item["order_date"] == item["created_at"] == order["order_date"]
             assert item["quantity"] >= 1 and item["discount_percent"] in (0, 5, 10, 15, 20, 25)
             catalog = prices[item["product_id"]] * value[order["store_id"]]
             assert abs(item["unit_price"] - catalog) <= 0.03 * catalog + 0.01
-            line = round(cents(item["unit_price"]) * item["quantity"] * (100 - item["discount_percent"]) / 100)
-            assert cents(item["line_total"]) == line
+            gross = cents(item["unit_price"]) * item["quantity"]
+            assert cents(item["discount_amount"]) == round(Fraction(gross * item["discount_percent"], 100))
+            assert cents(item["line_total"]) == gross - cents(item["discount_amount"])
     return orders
 
 

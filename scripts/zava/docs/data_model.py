@@ -14,6 +14,7 @@ from zava.model.catalog import load_catalog
 from zava.model.collections import COLLECTIONS
 from zava.model.ids import ID_FORMATS
 from zava.model.indexes import INDEXES, VECTOR_INDEX_NAME
+from zava.model.reference import TAX_RATE
 from zava.model.rules import ORDER_STATUSES
 
 SAMPLE_SPEC = DatasetSpec(25_000, 100_000, datetime(2023, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), 42)
@@ -26,7 +27,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "stores": {
         "_id": "same as store_id",
         "store_id": "business id, e.g. store_seattle",
-        "name": "display name",
+        "store_name": "display name",
         "rls_user_id": "UUID of the store's user in the original row-level security model",
         "is_online": "true for the online store",
         "location": "MAP of the address and coordinates",
@@ -66,7 +67,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "cost": "what the chain pays: base_price x 0.67",
         "base_price": "shelf price in dollars",
         "gross_margin_percent": "33.0 for every product",
-        "description": "25-70 words about this item",
+        "product_description": "25-70 words about this item",
         "image_url": "placeholder image address",
         "specifications": "MAP of attributes that fit the type",
         "specifications.<key>": "a string, number or boolean; the same keys for every product of a type",
@@ -119,12 +120,15 @@ FIELDS: dict[str, dict[str, str]] = {
         "store_id": "the store (stores.store_id)",
         "order_date": "when it was placed",
         "customer_name": "the customer's real name, denormalised",
-        "store_name": "the store's name, denormalised",
+        "customer_email": "the customer's email, denormalised",
+        "store_name": "the store's name (stores.store_name), denormalised",
         "item_count": "number of order_items documents",
-        "subtotal": "sum of the items' line_total",
-        "tax": "subtotal x 10.1%, rounded to cents",
-        "total": "subtotal + tax",
+        "subtotal": "sum of the items' quantity x unit_price, before discounts",
+        "discount_total": "sum of the items' discount_amount",
+        "tax": f"(subtotal - discount_total) x {TAX_RATE * 100:g}%, rounded to cents",
+        "total": "subtotal - discount_total + tax",
         "status": f"{', '.join(ORDER_STATUSES[:-1])} or {ORDER_STATUSES[-1]}",
+        "created_at": "same as order_date",
         "updated_at": "last status change",
         "deleted": "soft-delete flag",
     },
@@ -139,7 +143,9 @@ FIELDS: dict[str, dict[str, str]] = {
         "quantity": "units",
         "unit_price": "price paid per unit",
         "discount_percent": "0, or 5-25 on about 15% of lines",
-        "line_total": "unit_price x quantity less discount",
+        "discount_amount": "quantity x unit_price x discount_percent / 100, rounded to cents",
+        "line_total": "quantity x unit_price - discount_amount",
+        "created_at": "the order's date",
         "deleted": "soft-delete flag",
     },
 }
@@ -212,6 +218,18 @@ def render() -> str:
             f"`{ID_FORMATS[c.name]}`".replace("|", "\\|") if c.name in ID_FORMATS else "`{store_id, product_id}`"
         )
         lines.append(f"| `{c.name}` | {n:,} | {total / n / 1024:.2f} KiB | {id_format} | {mapping} |")
+    lines += [
+        "",
+        "## Money",
+        "",
+        "Amounts are computed in whole cents and stored as dollars; every rounding is to the cent, half to even.",
+        "",
+        "- each item: `discount_amount = round(quantity x unit_price x discount_percent / 100)` and",
+        "  `line_total = quantity x unit_price - discount_amount`;",
+        "- each order: `subtotal` = the sum of its items' `quantity x unit_price` (before discounts),",
+        "  `discount_total` = the sum of their `discount_amount`,",
+        f"  `tax = round({TAX_RATE} x (subtotal - discount_total))` and `total = subtotal - discount_total + tax`.",
+    ]
     for c in COLLECTIONS:
         n = sizes[c.name][0]
         lines += ["", f"## {c.name}", "", "| field | type | required | example | meaning |", "|---|---|---|---|---|"]
@@ -233,7 +251,12 @@ def render() -> str:
                 + ".",
             ]
         if c.name == "product_embeddings":
-            lines += ["", f"On Atlas, the vector index `{VECTOR_INDEX_NAME}` (cosine) serves semantic search."]
+            lines += [
+                "",
+                f"On Atlas, the vector index `{VECTOR_INDEX_NAME}` (cosine) serves semantic search. There are no",
+                "product images (`products.image_url` is a placeholder address), so there is no image embedding",
+                "and no image search.",
+            ]
     lines += [
         "",
         "## Fields added by the scripts",

@@ -24,7 +24,7 @@ from common import ConfigError, KitError
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers
 from zava.model.catalog import MONTHS
 from zava.model.ids import live_item_id, live_order_id
-from zava.model.money import line_total_cents, tax_cents, to_cents, to_dollars
+from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.reference import STORES, Store
 from zava.model.rules import LIVE, LOW_STOCK, OPEN_STATUSES, RESTOCK_FACTOR
 from zava.model.timestamps import iso
@@ -37,6 +37,19 @@ RECENT_ORDERS = 1000  # open (pending or shipped) orders of the chosen stores pi
 MOVABLE = {"shelf": "ABCDEF", "bin": [f"{n:02d}" for n in range(1, 25)]}  # location fields a move may set
 MAX_BACKLOG_S = 1.0  # when the server falls further behind than this, the schedule forgets the rest
 REPORT_EVERY_S = 0.5
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """What an order copies from its customer."""
+
+    customer_id: str
+    name: str
+    email: str
+
+    @classmethod
+    def of(cls, row: dict) -> Buyer:
+        return cls(row["_id"], f"{row['first_name']} {row['last_name']}", row.get("email", ""))
 
 
 def chosen_stores(raw: str | None) -> list[Store]:
@@ -88,15 +101,15 @@ class Simulator:
 
     def _load_customers(self) -> None:
         store_ids = [s.store_id for s in self.stores]
-        projection = {"first_name": 1, "last_name": 1, "primary_store_id": 1}
-        self.local: dict[str, list[tuple[str, str]]] = {s: [] for s in store_ids}
+        projection = {"first_name": 1, "last_name": 1, "email": 1, "primary_store_id": 1}
+        self.local: dict[str, list[Buyer]] = {s: [] for s in store_ids}
         rows = self.db.customers.find({"primary_store_id": {"$in": store_ids}, **LIVE}, projection).sort("_id", 1)
         for r in rows:
-            self.local[r["primary_store_id"]].append((r["_id"], f"{r['first_name']} {r['last_name']}"))
+            self.local[r["primary_store_id"]].append(Buyer.of(r))
         self.anyone = [c for s in store_ids for c in self.local[s]]
         if not self.anyone:  # none of these stores is anyone's primary store: any customer will do
             rows = self.db.customers.find(LIVE, projection).sort("_id", 1)
-            self.anyone = [(r["_id"], f"{r['first_name']} {r['last_name']}") for r in rows]
+            self.anyone = [Buyer.of(r) for r in rows]
         if not self.anyone:
             raise KitError(f"no customers in database '{self.db.name}': load the dataset first")
 
@@ -119,7 +132,7 @@ class Simulator:
     def _store(self) -> Store:
         return self.stores[self.rng.choice(len(self.stores), p=self.store_p)]
 
-    def _customer(self, store_id: str) -> tuple[str, str]:
+    def _customer(self, store_id: str) -> Buyer:
         """Mostly one of the store's own customers, otherwise anyone of the chosen stores."""
         local = self.local.get(store_id) or self.anyone
         pool = local if self.rng.random() < PRIMARY_STORE_SHARE else self.anyone
@@ -168,7 +181,7 @@ class Simulator:
         lines = min(int(line_numbers(self.rng, 1)[0]), len(pool))
         picked = pool[self.rng.choice(len(pool), size=lines, replace=False, p=weights / weights.sum())]
         wanted, discount, unit = draw_lines(self.rng, self.price_cents[picked], store.order_value)
-        customer_id, customer_name = self._customer(store.store_id)
+        buyer = self._customer(store.store_id)
 
         stamp = iso(now)
         products = [self.products[p] for p in picked.tolist()]
@@ -177,7 +190,9 @@ class Simulator:
         if not kept:
             return False
         order_id = live_order_id()
-        line_cents = dict(zip(kept, line_total_cents(unit[kept], [taken[k] for k in kept], discount[kept]).tolist()))
+        gross, discount_cents, line_total = line_cents(unit[kept], [taken[k] for k in kept], discount[kept])
+        amounts = order_cents(gross, discount_cents, [len(gross)])
+        subtotal, discount_total, tax, total = (to_dollars(a[0]) for a in amounts)
         items = [
             {
                 "_id": live_item_id(),
@@ -190,28 +205,31 @@ class Simulator:
                 "quantity": taken[k],
                 "unit_price": to_dollars(unit[k]),
                 "discount_percent": int(discount[k]),
-                "line_total": to_dollars(line_cents[k]),
+                "discount_amount": amount,
+                "line_total": line,
+                "created_at": stamp,
                 "deleted": False,
             }
-            for k in kept
+            for k, amount, line in zip(kept, to_dollars(discount_cents), to_dollars(line_total))
         ]
-        subtotal = sum(line_cents.values())
-        tax = int(tax_cents(subtotal))
         self.db.order_items.insert_many(items)
         self.db.orders.insert_one(
             {
                 "_id": order_id,
                 "order_id": order_id,
-                "customer_id": customer_id,
+                "customer_id": buyer.customer_id,
                 "store_id": store.store_id,
                 "order_date": stamp,
-                "customer_name": customer_name,
-                "store_name": store.name,
+                "customer_name": buyer.name,
+                "customer_email": buyer.email,
+                "store_name": store.store_name,
                 "item_count": len(items),
-                "subtotal": to_dollars(subtotal),
-                "tax": to_dollars(tax),
-                "total": to_dollars(subtotal + tax),
+                "subtotal": subtotal,
+                "discount_total": discount_total,
+                "tax": tax,
+                "total": total,
                 "status": "pending",
+                "created_at": stamp,
                 "updated_at": stamp,
                 "deleted": False,
             }

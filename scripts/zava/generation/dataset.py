@@ -18,7 +18,7 @@ from common import Config, rng_for
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
 from zava.model.catalog import MONTHS, Catalog
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
-from zava.model.money import line_total_cents, tax_cents, to_cents, to_dollars
+from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.reference import ONLINE_ASSORTMENT, PHYSICAL_STORE_HOURS_UTC, STORES, year_weight
 from zava.model.rules import ORDER_STATUSES
 from zava.model.timestamps import iso, iso_array
@@ -75,6 +75,12 @@ class DatasetSpec:
         return cls(config.customers, config.orders, config.start, config.end, config.seed)
 
 
+def _email(first: str, last: str, number: int, domain: str) -> str:
+    """first.last (letters only), the customer number, a reserved domain."""
+    handle = "".join(ch for ch in f"{first}.{last}".lower() if ch.isalpha() or ch == ".")
+    return f"{handle}{number}@{domain}"
+
+
 def _month_index(seconds: np.ndarray) -> np.ndarray:
     return seconds.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12
 
@@ -127,6 +133,7 @@ class Dataset:
         self.customer_updated = self.customer_created + rng.integers(0, 200 * DAY, size=n)
         self.customer_updated = np.minimum(self.customer_updated, self.start_s)
         self.domain = rng.integers(0, len(EMAIL_DOMAINS), size=n)
+        self.emails = [_email(self.first[i], self.last[i], i + 1, EMAIL_DOMAINS[d]) for i, d in enumerate(self.domain)]
         self.phone_exchange = rng.integers(201, 990, size=n)
         self.phone_line = rng.integers(0, 10_000, size=n)
         self.phone_area_pick = rng.integers(0, 1_000, size=n)
@@ -236,7 +243,7 @@ class Dataset:
                 {
                     "_id": s.store_id,
                     "store_id": s.store_id,
-                    "name": s.name,
+                    "store_name": s.store_name,
                     "rls_user_id": s.rls_user_id,
                     "is_online": s.is_online,
                     "location": location,
@@ -285,7 +292,7 @@ class Dataset:
                 "cost": p.cost,
                 "base_price": p.base_price,
                 "gross_margin_percent": 33.0,
-                "description": p.description,
+                "product_description": p.description,
                 "image_url": f"https://images.zava-diy.example/products/{p.sku.lower()}.jpg",
                 "specifications": dict(p.specifications),
                 "created_at": created,
@@ -318,15 +325,13 @@ class Dataset:
             store = STORES[self.primary[i]]
             codes = AREA_CODES.get(store.city, ONLINE_AREA_CODES) if not store.is_online else ONLINE_AREA_CODES
             area = codes[self.phone_area_pick[i] % len(codes)]
-            fname, lname = self.first[i], self.last[i]
-            handle = "".join(ch for ch in f"{fname}.{lname}".lower() if ch.isalpha() or ch == ".")
             docs.append(
                 {
                     "_id": CUSTOMER_ID(i + 1),
                     "customer_id": CUSTOMER_ID(i + 1),
-                    "first_name": fname,
-                    "last_name": lname,
-                    "email": f"{handle}{i + 1}@{EMAIL_DOMAINS[self.domain[i]]}",
+                    "first_name": self.first[i],
+                    "last_name": self.last[i],
+                    "email": self.emails[i],
                     "phone": f"({area}) {self.phone_exchange[i]:03d}-{self.phone_line[i]:04d}",
                     "primary_store_id": store.store_id,
                     "created_at": created[k],
@@ -414,9 +419,8 @@ class Dataset:
         product = self._pick_products(rng, _month_index(when)[owner], online)
         value = np.array([s.order_value for s in STORES])[store[owner]]
         quantity, discount, unit = draw_lines(rng, self.price_cents[product], value)
-        line = line_total_cents(unit, quantity, discount)
-        subtotal = np.add.reduceat(line, np.concatenate([[0], np.cumsum(lines)[:-1]]))
-        tax = tax_cents(subtotal)
+        gross, discount_amount, line = line_cents(unit, quantity, discount)
+        subtotal, discount_total, tax, total = order_cents(gross, discount_amount, lines)
         item_ids = uuid4_strings(rng, m)
 
         dates = iso_array(when)
@@ -430,24 +434,28 @@ class Dataset:
                 "store_id": STORES[s].store_id,
                 "order_date": d,
                 "customer_name": f"{self.first[c]} {self.last[c]}",
-                "store_name": STORES[s].name,
+                "customer_email": self.emails[c],
+                "store_name": STORES[s].store_name,
                 "item_count": n,
                 "subtotal": sub,
+                "discount_total": dis,
                 "tax": tx,
                 "total": tot,
                 "status": ORDER_STATUSES[st],
+                "created_at": d,
                 "updated_at": d,
                 "deleted": False,
             }
-            for oid, c, s, d, n, sub, tx, tot, st in zip(
+            for oid, c, s, d, n, sub, dis, tx, tot, st in zip(
                 order_ids,
                 customers,
                 store.tolist(),
                 dates,
                 lines.tolist(),
                 to_dollars(subtotal),
+                to_dollars(discount_total),
                 to_dollars(tax),
-                to_dollars(subtotal + tax),
+                to_dollars(total),
                 status.tolist(),
             )
         ]
@@ -464,16 +472,19 @@ class Dataset:
                 "quantity": q,
                 "unit_price": u,
                 "discount_percent": d,
+                "discount_amount": a,
                 "line_total": t,
+                "created_at": dates[o],
                 "deleted": False,
             }
-            for uid, o, p, q, u, d, t in zip(
+            for uid, o, p, q, u, d, a, t in zip(
                 item_ids,
                 owner.tolist(),
                 product.tolist(),
                 quantity.tolist(),
                 to_dollars(unit),
                 discount.tolist(),
+                to_dollars(discount_amount),
                 to_dollars(line),
             )
         ]

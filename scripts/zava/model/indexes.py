@@ -63,9 +63,9 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec(
         "products",
         "products_text",
-        (("product_name", "text"), ("description", "text")),
+        (("product_name", "text"), ("product_description", "text")),
         "text search over names and descriptions",
-        weights={"product_name": 10, "description": 1},
+        weights={"product_name": 10, "product_description": 1},
     ),
     _unique_id("product_embeddings", "product_id", "a product's embedding"),
     _unique_id("customers", "customer_id", "customer by id; the connector's document id"),

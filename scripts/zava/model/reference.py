@@ -10,7 +10,7 @@ class Store:
     """A store and the weights that shape its customers and orders."""
 
     store_id: str
-    name: str
+    store_name: str
     rls_user_id: str
     is_online: bool
     customer_weight: float  # share of customers whose primary store this is

@@ -120,7 +120,7 @@ class LocalHashEmbedder:
 
 
 def product_text(product: Product, catalog: Catalog) -> str:
-    """What a product's embedding is computed from: name, type, category and description."""
+    """What a product's embedding is computed from: name, type, category and description (product_description)."""
     type_name = catalog.type_by_id[product.type_id].type_name
     category_name = catalog.category_by_id[product.category_id].category_name
     return f"{product.product_name}. {type_name}. {category_name}. {product.description}"

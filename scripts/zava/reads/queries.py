@@ -23,7 +23,6 @@ from zava.model.catalog import MONTHS
 from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
 
 KEY_SEPARATOR = "|"  # joins the parts of a $group key into one string
-STORE_NAME_FIELD = "name"  # the stores field holding a store's display name, projected as `store_name`
 
 
 class Param(str):
@@ -410,7 +409,7 @@ QUERIES: tuple[SampleQuery, ...] = (
                         "$project": {
                             "_id": 0,
                             "product_id": 1,
-                            "store_name": f"$store.{STORE_NAME_FIELD}",
+                            "store_name": "$store.store_name",
                             "product_name": "$product.product_name",
                             "sku": "$product.sku",
                             "stock_level": 1,
@@ -654,7 +653,7 @@ QUERIES: tuple[SampleQuery, ...] = (
                         "$project": {
                             "_id": 0,
                             "store_id": "$_id",
-                            "store_name": f"$store.{STORE_NAME_FIELD}",
+                            "store_name": "$store.store_name",
                             "orders": 1,
                             "revenue": {"$round": ["$revenue", 2]},
                             "avg_order_value": {"$round": ["$avg_order_value", 2]},

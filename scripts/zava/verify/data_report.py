@@ -2,9 +2,10 @@
 
 The dataset is streamed: each collection is read once through a cursor in bounded batches, and each
 document is checked as it passes and then dropped. What stays in memory does not grow with the
-orders: the ids of the small collections and of the customers, and fixed-size counters. Orders
-and their items are checked together by a merge join of orders sorted by _id with items sorted by
-order_id, so only one order's items are in hand at a time; both sorts are checked as they arrive.
+orders: the ids of the small collections and of the customers, fixed-size counters, and one block
+of at most BATCH_SIZE orders with their items. Orders meet their items by a merge join of orders
+sorted by _id with items sorted by order_id (both sorts are checked as they arrive); the money of
+a block is then checked in one vectorised pass with the arithmetic of zava.model.money.
 Everything is computed in Python: no server construct the local server might get wrong.
 """
 
@@ -23,19 +24,22 @@ from common import Config, KitError
 from zava.model.catalog import MONTHS
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.model.ids import ID_FORMATS, ORDER_ID, valid_id
-from zava.model.money import tax_cents, to_cents
+from zava.model.money import line_cents, order_cents
 from zava.model.reference import STORES
 
 MAX_EXAMPLES = 5
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BATCH_SIZE = 5000  # documents per round trip: all a cursor holds at once, whatever the size of the dataset
-IDS, ARRAYS, FOREIGN_KEYS, STOCK, TOTALS = (
+IDS, ARRAYS, FOREIGN_KEYS, STOCK, LINES, TOTALS = (
     "ID formats",
     "no arrays in synced documents",
     "foreign keys resolve",
     "stock never negative",
+    "line amounts match price, quantity and discount",
     "order totals match their items",
 )
+LINE_AMOUNTS = ("discount_amount", "line_total")
+ORDER_AMOUNTS = ("subtotal", "discount_total", "tax", "total")
 
 
 @dataclass
@@ -144,7 +148,7 @@ class _Orders:
 def build_report(db: Database, config: Config) -> Report:
     """Stream the whole dataset once and check every rule."""
     report = Report()
-    for name in (IDS, ARRAYS, FOREIGN_KEYS, STOCK, TOTALS):
+    for name in (IDS, ARRAYS, FOREIGN_KEYS, STOCK, LINES, TOTALS):
         report.rule(name)
     fk = report.rule(FOREIGN_KEYS)
 
@@ -212,22 +216,23 @@ def _merge_orders_with_items(
     """Orders sorted by _id beside items sorted by order_id: each order meets exactly its own items.
 
     An item whose order_id sorts before the next order's _id (or is not a string) has no order."""
-    fk, totals = report.rule(FOREIGN_KEYS), _Totals(report.rule(TOTALS))
+    fk, money = report.rule(FOREIGN_KEYS), _Money(report.rule(LINES), report.rule(TOTALS))
 
-    def take_item(item: dict, has_order: bool) -> float:
+    def take_item(item: dict, has_order: bool) -> dict:
         seen.items += 1
         fk.check(has_order, f"order_items {item['_id']}: order_id {item.get('order_id')}")
         fk.check(item.get("product_id") in category_of, f"order_items {item['_id']}: product_id")
-        line_total = item.get("line_total", 0.0)
         category = category_of.get(item.get("product_id"))
-        if category in seen.revenue:
-            seen.revenue[category][int(item["order_date"][5:7]) - 1] += line_total
-        return line_total
+        if category in seen.revenue and isinstance(item.get("line_total"), (int, float)):
+            seen.revenue[category][int(item["order_date"][5:7]) - 1] += item["line_total"]
+        if not has_order:
+            money.add_orphan(item)
+        return item
 
     items = _in_order(_stream(db, report, "order_items", sort_by="order_id"), "order_items", "order_id")
     pending = next(items, None)
     for key, order in _in_order(_stream(db, report, "orders", sort_by="_id"), "orders", "_id"):
-        lines: list[float] = []
+        lines: list[dict] = []
         if key is not None:
             while pending is not None and (pending[0] is None or pending[0] < key):
                 take_item(pending[1], has_order=False)
@@ -242,61 +247,95 @@ def _merge_orders_with_items(
         if ORDER_ID.matches(order["_id"]):
             seen.generated += 1
             seen.per_year[order["order_date"][:4]] += 1
-        totals.add(order, lines)
-    totals.flush()
+        money.add(order, lines)
     while pending is not None:
         take_item(pending[1], has_order=False)
         pending = next(items, None)
+    money.flush()
 
 
-class _Totals:
-    """Orders checked against their items' line totals a block at a time, so the money arithmetic is vectorised.
+def _number(value: Any) -> float:
+    """A stored amount or count as a float; NaN (equal to nothing) when it is missing or not a number."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else float("nan")
 
-    An order's item_count must be its number of items, its subtotal their sum to the cent, its tax the
-    tax on that sum and its total the sum plus its tax. A block holds BATCH_SIZE orders at most."""
 
-    def __init__(self, rule: Rule) -> None:
-        self.rule = rule
-        self.orders: list[tuple[Any, Any, Any, Any, Any]] = []  # _id, item_count, subtotal, tax, total
-        self.lines: list[float] = []  # the line totals of the block's orders, one order after another
-        self.counts: list[int] = []  # how many of them each order has
+def _cents(dollars: list[float]) -> np.ndarray:
+    """Stored dollar amounts in cents, as floats so that a missing amount (NaN) matches nothing."""
+    return np.round(np.array(dollars, dtype=np.float64).reshape(-1) * 100)
 
-    def add(self, order: dict, lines: list[float]) -> None:
-        self.orders.append(
-            (
-                order["_id"],
-                order.get("item_count"),
-                order.get("subtotal", 0),
-                order.get("tax", 0),
-                order.get("total", 0),
-            )
-        )
-        self.lines += lines
-        self.counts.append(len(lines))
+
+def _shown(cents: float) -> str:
+    return "missing" if np.isnan(cents) else f"{cents / 100:.2f}"
+
+
+class _Money:
+    """Every item and order checked against the money rules (zava.model.money), a block at a time, vectorised.
+
+    An item's discount_amount and line_total must follow from its quantity, unit_price and discount_percent;
+    an order's item_count must be its number of items, and its subtotal, discount_total, tax and total
+    must follow from its items' quantities, prices and discounts. A block holds BATCH_SIZE orders (with
+    their items) or BATCH_SIZE items without an order, at most."""
+
+    def __init__(self, lines: Rule, totals: Rule) -> None:
+        self.lines, self.totals = lines, totals
+        self.orders: list[tuple[Any, Any, tuple[float, ...]]] = []  # _id, item_count, stated amounts
+        self.items: list[tuple[Any, tuple[float, ...], tuple[float, ...]]] = []  # _id, price inputs, stated
+        self.counts: list[int] = []  # how many of the items each order has
+        self.orphans: list[tuple[Any, tuple[float, ...], tuple[float, ...]]] = []  # items without an order
+
+    def add(self, order: dict, items: list[dict]) -> None:
+        """An order and its items (which follow each other in the block)."""
+        self.orders.append((order["_id"], order.get("item_count"), tuple(_number(order.get(f)) for f in ORDER_AMOUNTS)))
+        self.items += [self._item(i) for i in items]
+        self.counts.append(len(items))
         if len(self.orders) >= BATCH_SIZE:
             self.flush()
 
+    def add_orphan(self, item: dict) -> None:
+        """An item without an order: only its own amounts are checked."""
+        self.orphans.append(self._item(item))
+        if len(self.orphans) >= BATCH_SIZE:
+            self.flush()
+
+    @staticmethod
+    def _item(item: dict) -> tuple[Any, tuple[float, ...], tuple[float, ...]]:
+        inputs = (_number(item.get("unit_price")), _number(item.get("quantity")), _number(item.get("discount_percent")))
+        return item["_id"], inputs, tuple(_number(item.get(f)) for f in LINE_AMOUNTS)
+
     def flush(self) -> None:
-        if not self.orders:
-            return
-        running = np.concatenate([[0], np.cumsum(to_cents(self.lines))])
-        ends = np.cumsum(self.counts)
-        cents = running[ends] - running[ends - np.array(self.counts)]
-        stated = to_cents([order[2:] for order in self.orders]).reshape(-1, 3)
-        subtotal, tax, total = stated[:, 0], stated[:, 1], stated[:, 2]
-        money = (subtotal == cents) & (tax == tax_cents(cents)) & (total == cents + tax)
-        for (order_id, item_count, stated_subtotal, _, _), count, sum_cents, fine in zip(
-            self.orders, self.counts, cents.tolist(), money.tolist()
+        items = self.items + self.orphans
+        inputs = np.array([i[1] for i in items], dtype=np.float64).reshape(-1, 3)
+        usable = np.isfinite(inputs).all(axis=1) & (inputs[:, 1:] == np.round(inputs[:, 1:])).all(axis=1)
+        whole = np.where(usable[:, None], np.column_stack([_cents(inputs[:, 0]), inputs[:, 1:]]), 0).astype(np.int64)
+        gross, discount, line_total = line_cents(whole[:, 0], whole[:, 1], whole[:, 2])
+        stated = _cents([i[2] for i in items]).reshape(-1, 2)
+        expected = np.column_stack([discount, line_total]).astype(np.float64)
+        fine = (stated == expected).all(axis=1) & usable
+        for (item_id, _, _), ok, said, want, known in zip(
+            items, fine.tolist(), stated.tolist(), expected.tolist(), usable.tolist()
         ):
-            consistent = fine and item_count == count
-            self.rule.check(
-                consistent,
-                ""
-                if consistent
-                else f"orders {order_id}: item_count {item_count} vs {count} items, "
-                f"subtotal {stated_subtotal} vs {sum_cents / 100:.2f}",
-            )
-        self.orders, self.lines, self.counts = [], [], []
+            self.lines.check(ok, "" if ok else self._item_fault(item_id, said, want, known))
+
+        in_orders = len(self.items)  # the orders' items come first, orphans after them
+        expected_orders = np.column_stack(order_cents(gross[:in_orders], discount[:in_orders], self.counts))
+        stated_orders = _cents([o[2] for o in self.orders]).reshape(-1, len(ORDER_AMOUNTS))
+        for (order_id, item_count, _), count, said, want in zip(
+            self.orders, self.counts, stated_orders.tolist(), expected_orders.astype(np.float64).tolist()
+        ):
+            problems = [] if item_count == count else [f"item_count {item_count} vs {count} items"]
+            problems += [
+                f"{name} {_shown(s)} vs {_shown(w)}" for name, s, w in zip(ORDER_AMOUNTS, said, want) if s != w
+            ]
+            self.totals.check(not problems, f"orders {order_id}: {', '.join(problems)}" if problems else "")
+        self.orders, self.items, self.counts, self.orphans = [], [], [], []
+
+    @staticmethod
+    def _item_fault(item_id: Any, said: list[float], want: list[float], usable: bool) -> str:
+        if not usable:
+            return f"order_items {item_id}: unit_price, quantity or discount_percent missing or not a number"
+        return f"order_items {item_id}: " + ", ".join(
+            f"{name} {_shown(s)} vs {_shown(w)}" for name, s, w in zip(LINE_AMOUNTS, said, want) if s != w
+        )
 
 
 def _heatmap(revenue: dict[str, np.ndarray], multipliers: dict[str, list[float]], names: dict[str, str]) -> list[str]:

@@ -24,6 +24,7 @@ from zava.ditto.dql import UPDATES
 from zava.ditto.local_store import LocalStore, to_ditto
 from zava.ditto.translate import columns, core, order_by, query_dql
 from zava.model.ids import live_item_id, live_order_id
+from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.rules import LIVE
 from zava.model.timestamps import iso
 from zava.reads.queries import QUERIES, Aggregate, Call, Find, FindOne, Params, bind, params_in, run_call
@@ -193,6 +194,13 @@ def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
     return run
 
 
+def one_line_order(item: dict[str, Any]) -> dict[str, float]:
+    """The money fields of an order whose one line is `item` (its price, quantity and discount)."""
+    gross, discount, _ = line_cents(to_cents(item["unit_price"]), item["quantity"], item["discount_percent"])
+    amounts = order_cents(gross.reshape(1), discount.reshape(1), [1])
+    return {f: to_dollars(int(a[0])) for f, a in zip(("subtotal", "discount_total", "tax", "total"), amounts)}
+
+
 def write_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
     """dql.UPDATES with concrete arguments; each is read back and compared with the MongoDB document it changes."""
     f, now = subset.filters(), iso(datetime.now(UTC))
@@ -203,9 +211,10 @@ def write_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
     item = to_ditto("order_items", db.order_items.find_one({"order_id": p.order_id}, sort=[("_id", 1)]))
     product = to_ditto("products", db.products.find_one({"sku": p.sku}))
     new_id = live_order_id()
-    new_order = {**order, "_id": new_id, "order_id": new_id, "order_date": now, "updated_at": now, "status": "pending"}
-    new_order.update(item_count=1, subtotal=item["line_total"], tax=0.0, total=item["line_total"])
-    new_item = {**item, "_id": live_item_id(), "order_id": new_id, "order_date": now}
+    stamps = {"order_date": now, "created_at": now}
+    new_order = {**order, "_id": new_id, "order_id": new_id, **stamps, "updated_at": now, "status": "pending"}
+    new_order.update(item_count=1, **one_line_order(item))
+    new_item = {**item, "_id": live_item_id(), "order_id": new_id, **stamps}
     move = {"aisle": "99", "shelf": "Z", "bin": "99"}
     status = "shipped" if order["status"] == "pending" else "completed"
 
