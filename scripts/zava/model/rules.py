@@ -15,6 +15,7 @@ LOW_STOCK_DQL = "stock_level <= reorder_threshold"
 ORDER_STATUSES: tuple[str, ...] = ("pending", "shipped", "completed", "cancelled", "refunded")
 OPEN_STATUSES: tuple[str, ...] = ("pending", "shipped")  # still moving: pending -> shipped -> completed
 REVENUE_STATUSES: tuple[str, ...] = ("pending", "shipped", "completed")  # cancelled and refunded earn nothing
+EARNS_REVENUE: dict[str, Any] = {"status": {"$in": list(REVENUE_STATUSES)}}
 RESTOCK_FACTOR = 3  # a restock (and the reorder report) brings a line to this many times its threshold
 UNITS_TO_ORDER: dict[str, Any] = {"$subtract": [{"$multiply": ["$reorder_threshold", RESTOCK_FACTOR]}, "$stock_level"]}
 

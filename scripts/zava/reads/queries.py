@@ -20,7 +20,7 @@ from pymongo.database import Database
 
 from common import KitError
 from zava.model.catalog import MONTHS
-from zava.model.rules import LIVE, LOW_STOCK, REVENUE_STATUSES, UNITS_TO_ORDER
+from zava.model.rules import EARNS_REVENUE, LIVE, LOW_STOCK, UNITS_TO_ORDER
 
 KEY_SEPARATOR = "|"  # joins the parts of a $group key into one string
 
@@ -540,7 +540,7 @@ QUERIES: tuple[SampleQuery, ...] = (
             Aggregate(
                 collection="orders",
                 pipeline=[
-                    {"$match": {"status": {"$in": list(REVENUE_STATUSES)}, **LIVE}},
+                    {"$match": {**EARNS_REVENUE, **LIVE}},
                     {
                         "$group": {
                             "_id": _joined("$store_id", _month_key("$order_date", 0, 7)),
@@ -635,7 +635,7 @@ QUERIES: tuple[SampleQuery, ...] = (
                     {
                         "$match": {
                             "order_date": {"$gte": P.year_since},
-                            "status": {"$in": list(REVENUE_STATUSES)},
+                            **EARNS_REVENUE,
                             **LIVE,
                         }
                     },
@@ -676,7 +676,7 @@ QUERIES: tuple[SampleQuery, ...] = (
                     {
                         "$match": {
                             "order_date": {"$gte": P.trend_since},
-                            "status": {"$in": list(REVENUE_STATUSES)},
+                            **EARNS_REVENUE,
                             **LIVE,
                         }
                     },
