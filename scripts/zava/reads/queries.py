@@ -299,6 +299,11 @@ PRODUCT_NAMES = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1}
 CATALOG_FIELDS = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "category_id": 1, "base_price": 1}
 
 
+def _revenue_orders_since(since: Param) -> dict:
+    """The $match of the live orders that earn revenue, dated on or after `since`."""
+    return {"$match": {"order_date": {"$gte": since}, **EARNS_REVENUE, **LIVE}}
+
+
 def _month_key(path: str, start: int, length: int) -> dict:
     return {"$substrBytes": [path, start, length]}
 
@@ -632,13 +637,7 @@ QUERIES: tuple[SampleQuery, ...] = (
             Aggregate(
                 collection="orders",
                 pipeline=[
-                    {
-                        "$match": {
-                            "order_date": {"$gte": P.year_since},
-                            **EARNS_REVENUE,
-                            **LIVE,
-                        }
-                    },
+                    _revenue_orders_since(P.year_since),
                     {
                         "$group": {
                             "_id": "$store_id",
@@ -673,13 +672,7 @@ QUERIES: tuple[SampleQuery, ...] = (
             Aggregate(
                 collection="orders",
                 pipeline=[
-                    {
-                        "$match": {
-                            "order_date": {"$gte": P.trend_since},
-                            **EARNS_REVENUE,
-                            **LIVE,
-                        }
-                    },
+                    _revenue_orders_since(P.trend_since),
                     {
                         "$group": {
                             "_id": _month_key("$order_date", 0, 7),
