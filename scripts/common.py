@@ -58,6 +58,7 @@ class Config:
     end: datetime
     seed: int
     batch_size: int
+    workers: int  # 0: chosen by the generator
     values: dict[str, str]
 
     @property
@@ -146,8 +147,7 @@ def load_config(args: argparse.Namespace) -> Config:
     """Validate every setting; raise ConfigError naming the first bad one."""
     values = read_settings(getattr(args, "env_file", None))
     uri, uri_name = _setting(args, values, "uri", "MONGODB_CONNECTION_STRING")
-    database, _ = _setting(args, values, "database", "MONGODB_DATABASE")
-    database = database or "zava"
+    database = _setting(args, values, "database", "MONGODB_DATABASE")[0] or "zava"
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,63}", database):
         raise ConfigError(f"MONGODB_DATABASE must be letters, digits, '_' or '-', got {database!r}")
     today = datetime.now(UTC).date()
@@ -168,6 +168,7 @@ def load_config(args: argparse.Namespace) -> Config:
         end=end,
         seed=_parse_int(*_setting(args, values, "seed", "SEED"), 42, 0),
         batch_size=_parse_int(*_setting(args, values, "batch_size", "BATCH_SIZE"), 10_000, 1),
+        workers=_parse_int(*_setting(args, values, "workers", "WORKERS"), 0, 0),
         values=values,
     )
 

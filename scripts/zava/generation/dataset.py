@@ -56,8 +56,20 @@ INVENTORY_NOTES = (
     "Counted twice, verified",
 )
 
+CATALOG_COLLECTIONS = ("stores", "categories", "product_types", "products", "product_embeddings")
+
 # the random streams: one per part of the dataset
 CUSTOMERS, INVENTORY, ORDERS, ITEMS, ASSORTMENT, LINES, DAYS = 1, 2, 3, 4, 5, 6, 7
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: the catalog, the inventory, or a chunk of customers or orders (numbers first..stop-1)."""
+
+    kind: str  # catalog, customers, inventory, orders
+    chunk: int = 0
+    first: int = 0
+    stop: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,20 +227,58 @@ class Dataset:
 
     # ------------------------------------------------------------ documents
 
+    def tasks(self) -> list[Task]:
+        """The units of work, in output order: the catalog, customer chunks, inventory, order chunks."""
+        customers = [
+            Task("customers", chunk, first, min(first + CUSTOMER_CHUNK, self.spec.customers))
+            for chunk, first in enumerate(range(0, self.spec.customers, CUSTOMER_CHUNK))
+        ]
+        orders = [
+            Task("orders", chunk, first, min(first + ORDER_CHUNK, self.spec.orders))
+            for chunk, first in enumerate(range(0, self.spec.orders, ORDER_CHUNK))
+        ]
+        return [Task("catalog"), *customers, Task("inventory"), *orders]
+
+    def run(self, task: Task) -> list[Batch]:
+        """The documents of one task, collection by collection."""
+        if task.kind == "catalog":
+            return [
+                ("stores", self.stores()),
+                ("categories", self.categories()),
+                ("product_types", self.product_types()),
+                ("products", self.product_docs()),
+                ("product_embeddings", self.embedding_docs()),
+            ]
+        if task.kind == "customers":
+            return [("customers", self.customer_docs(task.first, task.stop))]
+        if task.kind == "inventory":
+            return [("inventory", self.inventory_docs())]
+        orders, items = self.order_docs(task.chunk, task.first, task.stop)
+        return [("orders", orders), ("order_items", items)]
+
+    def task_counts(self, task: Task) -> dict[str, int]:
+        """How many documents of each collection one task writes."""
+        if task.kind == "catalog":
+            return {name: n for name, n in self.expected_counts().items() if name in CATALOG_COLLECTIONS}
+        if task.kind == "inventory":
+            return {"inventory": self.expected_counts()["inventory"]}
+        if task.kind == "customers":
+            return {"customers": task.stop - task.first}
+        items = int(self.order_lines[task.first : task.stop].sum(dtype=np.int64))
+        return {"orders": task.stop - task.first, "order_items": items}
+
+    def counts_of(self, tasks: list[Task]) -> dict[str, int]:
+        """How many documents of each collection these tasks write."""
+        totals: dict[str, int] = {}
+        for task in tasks:
+            for name, n in self.task_counts(task).items():
+                totals[name] = totals.get(name, 0) + n
+        return totals
+
     def batches(self) -> Iterator[Batch]:
         """Every document, collection by collection, in chunks."""
-        yield "stores", self.stores()
-        yield "categories", self.categories()
-        yield "product_types", self.product_types()
-        yield "products", self.product_docs()
-        yield "product_embeddings", self.embedding_docs()
-        for first in range(0, self.spec.customers, CUSTOMER_CHUNK):
-            yield "customers", self.customer_docs(first, min(first + CUSTOMER_CHUNK, self.spec.customers))
-        yield "inventory", self.inventory_docs()
-        for chunk, first in enumerate(range(0, self.spec.orders, ORDER_CHUNK)):
-            orders, items = self.order_docs(chunk, first, min(first + ORDER_CHUNK, self.spec.orders))
-            yield "orders", orders
-            yield "order_items", items
+        for task in self.tasks():
+            yield from self.run(task)
 
     def _catalog_time(self, days_before_start: int) -> str:
         return iso(self.spec.start - timedelta(days=days_before_start))

@@ -18,6 +18,7 @@ from zava.model.indexes import (
     IndexSpec,
     embedding_dimensions,
     existing_signatures,
+    key_signature,
     spec_signature,
     vector_index_definition,
 )
@@ -84,13 +85,53 @@ def create_indexes(db: Database, info: ServerInfo) -> list[IndexResult]:
     return [ensure_index(db, spec, info) for spec in INDEXES] + [ensure_vector_index(db, info)]
 
 
-def droppable(db) -> list[tuple[str, str]]:
-    """(collection, index name) of every index but _id_ on the project's collections."""
+def droppable_specs(db: Database) -> list[tuple[str, dict]]:
+    """(collection, listIndexes entry) of every index but _id_ on the project's collections."""
     present = set(db.list_collection_names())
     return [
-        (name, ix["name"])
+        (name, ix)
         for name in COLLECTION_NAMES
         if name in present
         for ix in db[name].list_indexes()
         if ix["name"] != "_id_"
     ]
+
+
+def droppable(db: Database) -> list[tuple[str, str]]:
+    """(collection, index name) of every index but _id_ on the project's collections."""
+    return [(name, ix["name"]) for name, ix in droppable_specs(db)]
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """The kit's indexes dropped for a load (rebuilt after it) and the other indexes left in place."""
+
+    dropped: list[IndexSpec]
+    kept: list[tuple[str, str]]
+
+
+def set_aside_indexes(db: Database) -> SetAside:
+    """Drop the kit's own secondary indexes before a reload: those with a kit index's name or fields (which
+    the local server renames). Other indexes stay and are maintained by the load."""
+    dropped, kept = [], []
+    for collection, listed in droppable_specs(db):
+        ours = next(
+            (
+                spec
+                for spec in INDEXES
+                if spec.collection == collection
+                and (spec.name == listed["name"] or spec_signature(spec) == key_signature(listed["key"]))
+            ),
+            None,
+        )
+        if ours and ours not in dropped:
+            db[collection].drop_index(listed["name"])
+            dropped.append(ours)
+        else:
+            kept.append((collection, listed["name"]))
+    return SetAside(dropped, kept)
+
+
+def rebuild_indexes(db: Database, specs: list[IndexSpec], info: ServerInfo) -> list[IndexResult]:
+    """Build the indexes set aside for a load again, from their one definition."""
+    return [ensure_index(db, spec, info) for spec in specs]
