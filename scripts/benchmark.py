@@ -1,9 +1,11 @@
 """Measure the generator against the server's own insert ceiling, and peak memory.
 
-Prints generation speed (with BSON encoding, no server), the raw insert_many ceiling of the
-same pre-built documents into a scratch database, the real end-to-end load command, their
-ratio, and the peak memory of the load; with --report-orders, the time and peak memory of the data
-report over the loaded data and over a bigger load. Scratch databases are dropped afterwards.
+Prints generation speed (with BSON encoding, no server) with one worker and with --workers, the raw
+insert_many ceiling of the same pre-encoded documents into a scratch database, the real end-to-end
+load command and their ratio, a reload over the indexed data against the fresh load, and the peak
+memory of the load; with --dry-run-orders, memory and time per document of a big dry run; with
+--report-orders, the time and peak memory of the data report over the loaded data and over a bigger
+load. Scratch databases are dropped afterwards.
 """
 
 from __future__ import annotations
@@ -28,12 +30,21 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="also run data_report.py on the loaded data and on a load of this many orders, to compare its memory",
     )
+    parser.add_argument(
+        "--dry-run-orders",
+        type=int,
+        default=0,
+        help="also dry-run this many orders with one worker, to compare memory and time per document",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="workers to compare with one (default %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = parser.parse_args(argv)
     config = load_config(args)
     client = connect(config, quiet=True)
     try:
-        results = measure(client, config, args.orders, args.scale_orders, args.report_orders)
+        results = measure(
+            client, config, args.orders, args.scale_orders, args.report_orders, args.dry_run_orders, args.workers
+        )
     finally:
         for scratch in (SCRATCH_CEILING, SCRATCH_LOAD):
             client.drop_database(scratch)

@@ -35,8 +35,8 @@ def parse_args(argv: list[str] | None):
     scale = parser.add_argument_group("scale (the documents are the same whatever these say)")
     scale.add_argument(
         "--workers",
-        help="processes that generate and encode documents (WORKERS; default 0 = automatic: 1 for the kit's "
-        f"local server, which shares these cores; otherwise one per core, at most {MAX_AUTO_WORKERS})",
+        help="processes that generate and encode documents (WORKERS; default 0 = automatic: 1 when the server is "
+        f"on this machine, which it shares; otherwise one per core, at most {MAX_AUTO_WORKERS})",
     )
     scale.add_argument("--part", metavar="K/N", help="load only the K-th of N disjoint slices of the dataset")
     target = parser.add_mutually_exclusive_group()
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     filters = [f for task in tasks for f in written_by(task)] if part else None
     expected = dataset.counts_of(tasks) if part else dataset.expected_counts()
     to_server = not (args.dry_run or args.out)
-    workers = choose_workers(config.workers, to_server and config.uses_local_server)
+    workers = choose_workers(config.workers, config.mongo_uri if to_server else None)
     sink: Sink | None = DigestSink() if args.dry_run else JsonLinesSink(args.out) if args.out else None
     where = "nowhere (dry run)" if args.dry_run else f"JSON-lines files in {args.out}"
     rerun = RERUN + (f" --part {part}" if part else "")

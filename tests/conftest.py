@@ -82,7 +82,7 @@ def db_name(client: MongoClient) -> Iterator[str]:
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, db_name: str, env_file: Path) -> list[str]:
     """Point the scripts at the test server and database; returns the --env-file flag to pass."""
-    for name in ("NUM_CUSTOMERS", "NUM_ORDERS", "START_DATE", "END_DATE", "SEED", "BATCH_SIZE"):
+    for name in ("NUM_CUSTOMERS", "NUM_ORDERS", "START_DATE", "END_DATE", "SEED", "BATCH_SIZE", "WORKERS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MONGODB_CONNECTION_STRING", mongo_uri)
     monkeypatch.setenv("MONGODB_DATABASE", db_name)

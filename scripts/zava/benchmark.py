@@ -1,4 +1,5 @@
-"""The benchmark: generation speed, the server's insert ceiling, the real load command, indexes, trigger and clear."""
+"""The benchmark: generation speed (one worker and several), the server's insert ceiling, the real load command
+fresh and over an indexed database, indexes, the initial-sync trigger and clear, and memory at scale."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 from pymongo import MongoClient
 
 from common import PROJECT_ROOT, Config, KitError
 from zava.console import say
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.generation.loader import EncodeSink, LoadStats, MongoSink, load
+from zava.generation.parallel import Workers
 from zava.model.catalog import load_catalog
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.server import server_info
@@ -38,14 +40,39 @@ def run_script(
     return seconds, result.stderr
 
 
-def _peak_mb(err: str) -> float:
-    return float(re.search(r"peak memory (\d+) MB", err).group(1))
+@dataclass(frozen=True)
+class Run:
+    """What one generate_mongodb_data.py run reports about itself."""
+
+    seconds: float  # the whole command, as the user waits for it
+    documents: int
+    load_seconds: float  # its own wall clock of the generation and load
+    peak_mb: float
+    digest: str = ""  # --dry-run only
+    rebuild_seconds: float = 0.0  # a reload over indexes only
+
+    @classmethod
+    def parse(cls, seconds: float, err: str) -> Run:
+        done = re.search(r"([\d,]+) documents generated .* in ([\d.]+) s .*peak memory (\d+) MB", err)
+        digest = re.search(r"digest (\w+)", err)
+        rebuilt = re.search(r"rebuilt the \d+ indexes .* in ([\d.]+) s", err)
+        return cls(
+            seconds,
+            int(done[1].replace(",", "")),
+            float(done[2]),
+            float(done[3]),
+            digest[1] if digest else "",
+            float(rebuilt[1]) if rebuilt else 0.0,
+        )
+
+    @property
+    def us_per_document(self) -> float:
+        return self.load_seconds / self.documents * 1e6
 
 
-def run_load(uri: str, database: str, orders: int, extra: list[str]) -> tuple[float, float]:
-    """The real load command; returns (seconds, the peak memory it reports in MB)."""
-    seconds, err = run_script("generate_mongodb_data", ["--yes", "--orders", str(orders), *extra], uri, database)
-    return seconds, _peak_mb(err)
+def generate(uri: str, database: str, orders: int, flags: list[str]) -> Run:
+    """The real generate command."""
+    return Run.parse(*run_script("generate_mongodb_data", ["--yes", "--orders", str(orders), *flags], uri, database))
 
 
 def run_report(uri: str, database: str, customers: int, orders: int) -> tuple[float, float]:
@@ -54,80 +81,106 @@ def run_report(uri: str, database: str, customers: int, orders: int) -> tuple[fl
     KitError when the report finds the data broken."""
     sizes = {"NUM_CUSTOMERS": str(customers), "NUM_ORDERS": str(orders)}
     seconds, err = run_script("data_report", [], uri, database, sizes)
-    return seconds, _peak_mb(err)
+    return seconds, float(re.search(r"peak memory (\d+) MB", err)[1])
+
+
+def _ceiling_seconds(client: MongoClient, dataset: Dataset, batch_size: int) -> float:
+    """insert_many of the already generated and encoded documents: the server's own limit."""
+    with Workers(dataset, "bson", 1) as pool:
+        prebuilt = [(name, batch.documents()) for name, batch in pool.batches(dataset.tasks())]
+    client.drop_database(SCRATCH_CEILING)
+    db = client[SCRATCH_CEILING]
+    began = time.perf_counter()
+    for name, docs in prebuilt:
+        for first in range(0, len(docs), batch_size):
+            db[name].insert_many(docs[first : first + batch_size], ordered=False)
+    return time.perf_counter() - began
 
 
 def measure(
-    client: MongoClient, config: Config, orders: int, scale_orders: int, report_orders: int = 0
+    client: MongoClient,
+    config: Config,
+    orders: int,
+    scale_orders: int = 0,
+    report_orders: int = 0,
+    dry_run_orders: int = 0,
+    workers: int = 2,
 ) -> dict[str, object]:
     """Every figure of the benchmark; the caller drops the scratch databases."""
+    uri = config.mongo_uri
+    sizes = ["--seed", str(config.seed), "--customers", str(config.customers)]
+    sizes += ["--start-date", str(config.start.date()), "--end-date", str(config.end.date())]
+
+    say(f"1/4 generating and encoding, no server: 1 worker, then {workers} ...")
+    one = generate(uri, SCRATCH_LOAD, orders, [*sizes, "--dry-run", "--workers", "1"])
+    many = generate(uri, SCRATCH_LOAD, orders, [*sizes, "--dry-run", "--workers", str(workers)])
+
+    say("2/4 raw insert_many of the same pre-encoded documents into a scratch database ...")
     dataset = Dataset(DatasetSpec(config.customers, orders, config.start, config.end, config.seed), load_catalog())
-    expected = dataset.expected_counts()
-    quiet = True
-
-    say("1/3 generating and encoding (no server) ...")
-    generated = load(dataset.batches(), EncodeSink(), expected, quiet, LoadStats())
-
-    say("2/3 raw insert_many of the same pre-built documents into a scratch database ...")
-    prebuilt = list(dataset.batches())
+    ceiling = _ceiling_seconds(client, dataset, config.batch_size)
     client.drop_database(SCRATCH_CEILING)
-    sink = MongoSink(client[SCRATCH_CEILING], config.batch_size)
-    began = time.perf_counter()
-    for name, docs in prebuilt:
-        sink.write(name, docs)
-    ceiling_seconds = time.perf_counter() - began
-    del prebuilt
 
-    say("3/3 the real command, end to end ...")
+    say("3/4 the real command: a fresh load, indexes, then a reload over the indexed data ...")
     client.drop_database(SCRATCH_LOAD)
-    seed_flags = [
-        "--seed",
-        str(config.seed),
-        "--customers",
-        str(config.customers),
-        "--start-date",
-        str(config.start.date()),
-        "--end-date",
-        str(config.end.date()),
-    ]
-    load_seconds, peak_mb = run_load(config.mongo_uri, SCRATCH_LOAD, orders, seed_flags)
-    if report_orders:
-        say("the data report over the loaded data ...")
-        report_seconds, report_mb = run_report(config.mongo_uri, SCRATCH_LOAD, config.customers, orders)
-    say("then indexes, the initial-sync trigger and a clear of the loaded data ...")
-    index_seconds, _ = run_script("create_indexes", [], config.mongo_uri, SCRATCH_LOAD)
+    fresh = generate(uri, SCRATCH_LOAD, orders, sizes)
+    index_seconds, _ = run_script("create_indexes", [], uri, SCRATCH_LOAD)
+    reload = generate(uri, SCRATCH_LOAD, orders, sizes)
+
+    say("4/4 the initial-sync trigger and a clear of the loaded data ...")
     synced = sum(client[SCRATCH_LOAD][name].estimated_document_count() for name in SYNCED_COLLECTIONS)
-    trigger_seconds, _ = run_script("trigger_initial_sync", ["--yes"], config.mongo_uri, SCRATCH_LOAD)
-    clear_seconds, _ = run_script("clear_mongodb_data", ["--yes"], config.mongo_uri, SCRATCH_LOAD)
+    trigger_seconds, _ = run_script("trigger_initial_sync", ["--yes"], uri, SCRATCH_LOAD)
+    clear_seconds, _ = run_script("clear_mongodb_data", ["--yes"], uri, SCRATCH_LOAD)
     results: dict[str, object] = {
         "server": server_info(client).describe(),
-        "documents": generated.total,
-        "generate_docs_per_s": round(generated.total / generated.wall_seconds),
-        "ceiling_docs_per_s": round(generated.total / ceiling_seconds),
-        "load_docs_per_s": round(generated.total / load_seconds),
-        "load_vs_ceiling": round(load_seconds / ceiling_seconds, 3),
-        "peak_rss_mb": round(peak_mb, 1),
+        "documents": fresh.documents,
+        "generate_docs_per_s": round(one.documents / one.load_seconds),
+        f"generate_docs_per_s_{workers}_workers": round(many.documents / many.load_seconds),
+        "workers_speedup": round(one.load_seconds / many.load_seconds, 3),
+        "workers_same_bytes": one.digest == many.digest != "",
+        "ceiling_docs_per_s": round(fresh.documents / ceiling),
+        "load_docs_per_s": round(fresh.documents / fresh.seconds),
+        "load_vs_ceiling": round(fresh.seconds / ceiling, 3),
+        "peak_rss_mb": round(fresh.peak_mb, 1),
         "index_seconds": round(index_seconds, 2),
+        "reload_seconds": round(reload.seconds, 2),
+        "fresh_load_seconds": round(fresh.seconds, 2),
+        "reload_vs_fresh": round(reload.seconds / fresh.seconds, 3),
+        "reload_index_rebuild_seconds": round(reload.rebuild_seconds, 2),
         "trigger_sync_docs_per_s": round(synced / trigger_seconds),
         "clear_seconds": round(clear_seconds, 2),
     }
     if scale_orders:
         say(f"extra: the real command with {scale_orders:,} orders, for memory ...")
-        _, scaled_mb = run_load(config.mongo_uri, SCRATCH_LOAD, scale_orders, seed_flags)
-        if report_orders != scale_orders:
-            client.drop_database(SCRATCH_LOAD)
-        results[f"peak_rss_mb_{scale_orders}_orders"] = round(scaled_mb, 1)
-        results["peak_rss_growth"] = round(scaled_mb / peak_mb, 3)
+        scaled = generate(uri, SCRATCH_LOAD, scale_orders, sizes)
+        results[f"peak_rss_mb_{scale_orders}_orders"] = round(scaled.peak_mb, 1)
+        results["peak_rss_growth"] = round(scaled.peak_mb / fresh.peak_mb, 3)
+    if dry_run_orders:
+        say(f"extra: a one-worker dry run with {dry_run_orders:,} orders, for memory and time per document ...")
+        big = generate(uri, SCRATCH_LOAD, dry_run_orders, [*sizes, "--dry-run", "--workers", "1"])
+        results[f"dry_run_peak_rss_mb_{dry_run_orders}_orders"] = round(big.peak_mb, 1)
+        results["dry_run_peak_rss_growth"] = round(big.peak_mb / one.peak_mb, 3)
+        results["dry_run_us_per_document"] = round(one.us_per_document, 2)
+        results[f"dry_run_us_per_document_{dry_run_orders}_orders"] = round(big.us_per_document, 2)
+        results["dry_run_time_per_document_growth"] = round(big.us_per_document / one.us_per_document, 3)
     if report_orders:
-        results["report_seconds"] = round(report_seconds, 2)
-        results["report_peak_rss_mb"] = round(report_mb, 1)
-        if report_orders != scale_orders:
-            say(f"extra: the real command with {report_orders:,} orders, for the data report ...")
-            run_load(config.mongo_uri, SCRATCH_LOAD, report_orders, seed_flags)
-        say(f"the data report over {report_orders:,} orders ...")
-        scaled_seconds, scaled_report_mb = run_report(config.mongo_uri, SCRATCH_LOAD, config.customers, report_orders)
-        client.drop_database(SCRATCH_LOAD)
-        results[f"report_seconds_{report_orders}_orders"] = round(scaled_seconds, 2)
-        results[f"report_peak_rss_mb_{report_orders}_orders"] = round(scaled_report_mb, 1)
-        results["report_peak_rss_growth"] = round(scaled_report_mb / report_mb, 3)
+        _report(results, client, config, orders, report_orders, sizes)
+    client.drop_database(SCRATCH_LOAD)
     return results
+
+
+def _report(
+    results: dict[str, object], client: MongoClient, config: Config, orders: int, report_orders: int, sizes: list[str]
+) -> None:
+    """The data report's time and memory over the default load and over a bigger one."""
+    uri = config.mongo_uri
+    say("the data report over the loaded data ...")
+    generate(uri, SCRATCH_LOAD, orders, sizes)
+    report_seconds, report_mb = run_report(uri, SCRATCH_LOAD, config.customers, orders)
+    say(f"extra: the real command with {report_orders:,} orders, then the data report over it ...")
+    generate(uri, SCRATCH_LOAD, report_orders, sizes)
+    scaled_seconds, scaled_mb = run_report(uri, SCRATCH_LOAD, config.customers, report_orders)
+    results["report_seconds"] = round(report_seconds, 2)
+    results["report_peak_rss_mb"] = round(report_mb, 1)
+    results[f"report_seconds_{report_orders}_orders"] = round(scaled_seconds, 2)
+    results[f"report_peak_rss_mb_{report_orders}_orders"] = round(scaled_mb, 1)
+    results["report_peak_rss_growth"] = round(scaled_mb / report_mb, 3)

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,6 +24,7 @@ from typing import Literal
 import bson
 import numpy as np
 from bson.raw_bson import RawBSONDocument
+from pymongo import uri_parser
 
 from common import ConfigError
 from zava.generation.dataset import Dataset, Task
@@ -30,6 +32,7 @@ from zava.generation.dataset import Dataset, Task
 Encoding = Literal["bson", "json", "digest"]
 MAX_AUTO_WORKERS = 4
 MAX_WORKERS = 64
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 AHEAD_PER_WORKER = 2  # tasks queued per worker: enough to keep it busy, few enough to keep memory flat
 
 
@@ -66,14 +69,21 @@ def encode(docs: list[dict], encoding: Encoding) -> Encoded:
     return Encoded(len(docs), len(data), digest, data, np.fromiter(map(len, encoded), np.int64, len(encoded)))
 
 
-def choose_workers(configured: int, local_server: bool) -> int:
-    """The configured number, or (0) automatic: 1 when loading the kit's local server, which runs on these
-    cores and accepts far fewer documents than one worker makes; otherwise one per core, at most 4."""
+def on_this_machine(uri: str) -> bool:
+    """Whether every host of a connection string is this machine (mongodb+srv:// never is)."""
+    if uri.startswith("mongodb+srv://"):
+        return False
+    return all(host in LOOPBACK for host, _ in uri_parser.parse_uri(uri)["nodelist"])
+
+
+def choose_workers(configured: int, server_uri: str | None) -> int:
+    """The configured number, or (0) automatic: 1 when loading a server on this machine, which needs these
+    cores and takes fewer documents than one worker makes; otherwise one per core, at most 4."""
     if configured > MAX_WORKERS:
         raise ConfigError(f"WORKERS must be at most {MAX_WORKERS}, got {configured}")
     if configured:
         return configured
-    return 1 if local_server else max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
+    return 1 if server_uri and on_this_machine(server_uri) else max(1, min(MAX_AUTO_WORKERS, os.cpu_count() or 1))
 
 
 _worker: tuple[Dataset, Encoding] | None = None
@@ -88,6 +98,14 @@ def _start_worker(dataset: Dataset, encoding: Encoding) -> None:
 def _run(task: Task) -> list[tuple[str, Encoded]]:
     dataset, encoding = _worker
     return [(name, encode(docs, encoding)) for name, docs in dataset.run(task)]
+
+
+def _start_method() -> str:
+    """fork (instant, nothing to pickle) while this process has one thread; else a clean start."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _ready(_: int) -> int:
@@ -105,8 +123,7 @@ class Workers:
 
     def __enter__(self) -> Workers:
         if self.count > 1:
-            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            context = multiprocessing.get_context(method)
+            context = multiprocessing.get_context(_start_method())
             initargs = (self.dataset, self.encoding)
             self.pool = ProcessPoolExecutor(self.count, context, initializer=_start_worker, initargs=initargs)
             list(self.pool.map(_ready, range(self.count)))
