@@ -14,7 +14,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
 from zava.model.collections import SYNCED_COLLECTIONS
-from zava.mongo.server import ServerInfo
+from zava.mongo.server import ServerInfo, topology
 
 OPTION = "changeStreamPreAndPostImages"
 UNSUPPORTED_CODES = (59, 72, 40415)  # CommandNotFound, InvalidOptions, unknown field: server older than 6.0
@@ -28,8 +28,7 @@ def topology_warning(client: MongoClient, info: ServerInfo) -> str | None:
     """Why change streams cannot work on this server, or None."""
     if info.is_local:
         return None
-    hello = client.admin.command("hello")
-    if "setName" not in hello and hello.get("msg") != "isdbgrid":
+    if topology(client) == "standalone":
         return (
             "this server is a standalone mongod: change streams need a replica set "
             "(see docker-compose.yml for a single-node one)"

@@ -1,4 +1,4 @@
-"""Which server answers: the local nx-27017 server or real MongoDB (and whether on Atlas)."""
+"""Which server answers: the local nx-27017 server or real MongoDB (whether on Atlas, and how it is deployed)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,11 @@ def server_info(client: MongoClient) -> ServerInfo:
     hosts = " ".join(f"{h}" for h, _ in client.topology_description.server_descriptions())
     kind = "nx-27017" if str(info.get("process", "")).startswith("nx_27017") else "mongodb"
     return ServerInfo(kind, str(info.get("version", "unknown")), ".mongodb.net" in hosts)
+
+
+def topology(client: MongoClient) -> str:
+    """How the server is deployed, from `hello`: "mongos" (a cluster's router), "replica set" or "standalone"."""
+    hello = client.admin.command("hello")
+    if hello.get("msg") == "isdbgrid":
+        return "mongos"
+    return "replica set" if "setName" in hello else "standalone"
