@@ -22,7 +22,8 @@ def _epilog() -> str:
     blockers = [f"{s.collection}.{name}" for s in SHARD_KEYS for name in kit_unique_blockers(s)]
     unique = item(
         "a sharded collection keeps a unique index only when it starts with the shard key, so these indexes "
-        f"of create_indexes.py must be dropped first (the script refuses until then): {', '.join(blockers)}."
+        f"of create_indexes.py become plain indexes of the same name and fields: {', '.join(blockers)}; "
+        "ids stay distinct through _id, emails are no longer checked unique by the server."
     )
     return "\n".join(["shard keys:", *keys, "", "not sharded, on purpose:", *kept, "", "unique indexes:", unique])
 

@@ -14,6 +14,7 @@ import shard_collections
 from common import PROJECT_ROOT
 from helpers import run_script
 from zava.model.collections import COLLECTION_NAMES, SYNCED_COLLECTIONS
+from zava.model.indexes import INDEXES
 from zava.model.sharding import (
     SHARD_KEYS,
     UNSHARDED,
@@ -22,6 +23,7 @@ from zava.model.sharding import (
     format_key,
     kit_unique_blockers,
     normalise,
+    on_sharded,
     supporting_index,
 )
 from zava.mongo.server import topology
@@ -105,6 +107,21 @@ def test_unique_indexes_that_do_not_start_with_the_key_block_sharding():
     }
 
 
+def test_the_kits_blocking_unique_indexes_are_kept_as_plain_indexes_of_the_same_name():
+    by_name = {ix.name: ix for ix in INDEXES}
+    for spec in SHARD_KEYS:
+        for index in INDEXES:
+            if index.collection != spec.collection:
+                continue
+            kept = on_sharded(index, spec.key)
+            blocking = index.name in kit_unique_blockers(spec)
+            assert (kept.name, kept.keys, kept.partial) == (index.name, index.keys, index.partial)
+            assert kept.unique == (index.unique and not blocking), index.name
+            assert on_sharded(index, None) == index  # an unsharded collection keeps the definition as it is
+    assert not on_sharded(by_name["customers_email_unique"], (("_id", "hashed"),)).unique
+    assert on_sharded(by_name["inventory_store_product_unique"], (("store_id", 1), ("product_id", 1))).unique
+
+
 def test_emit_js_is_the_definition_and_valid_javascript(capsys, tmp_path):
     assert shard_collections.main(["--emit-js"]) == 0
     js = capsys.readouterr().out
@@ -118,6 +135,15 @@ def test_emit_js_is_the_definition_and_valid_javascript(capsys, tmp_path):
         (s.collection, list(s.key), s.index_name) for s in SHARD_KEYS
     ]
     assert 'process.env.MONGODB_DATABASE || "zava"' in js and "sh.enableSharding(database.getName());" in js
+    relaxed = re.findall(r'database\.getCollection\("(\w+)"\)\.createIndex\(({.*?}), ({"name".*?})\);', js)
+    assert [(c, json.loads(k), json.loads(o)) for c, k, o in relaxed] == [
+        (s.collection, dict(ix.keys), {"name": ix.name})
+        for s in SHARD_KEYS
+        for ix in INDEXES
+        if ix.name in kit_unique_blockers(s)
+    ]
+    dropped = re.findall(r'dropIfPresent\(database\.getCollection\("(\w+)"\), "(\w+)"\);', js)
+    assert dropped == [(s.collection, name) for s in SHARD_KEYS for name in kit_unique_blockers(s)]
     for name in UNSHARDED:
         assert f"// {name}: {UNSHARDED[name]}" in js
     script = tmp_path / "shard_collections.js"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from zava.model.collections import SYNCED_COLLECTIONS
-from zava.model.indexes import INDEXES
+from zava.model.indexes import INDEXES, IndexSpec
 
 Key = tuple[tuple[str, int | str], ...]
 
@@ -117,6 +117,15 @@ def blocking_unique(key: Key, indexes: Iterable[Mapping[str, Any]]) -> list[str]
     ]
 
 
+def on_sharded(index: IndexSpec, key: Key | None) -> IndexSpec:
+    """A kit index as a collection sharded on `key` can keep it: a unique index that does not start with the
+    shard key becomes a plain index of the same name and fields (the document _id, which the kit sets to the
+    same id, still keeps ids apart)."""
+    if key is None or not index.unique or [f for f, _ in index.keys[: len(key)]] == [f for f, _ in key]:
+        return index
+    return replace(index, unique=False, serves=index.serves + " (not unique: the collection is sharded)")
+
+
 def kit_unique_blockers(spec: ShardKey) -> list[str]:
     """The kit's own unique indexes (INDEXES) that stop `spec.collection` being sharded on its key."""
     own = [
@@ -128,6 +137,15 @@ def kit_unique_blockers(spec: ShardKey) -> list[str]:
 
 
 _SUPPORTING_INDEX_JS = """\
+// Drops an index unless it is already gone (IndexNotFound, or the collection does not exist yet).
+function dropIfPresent(collection, name) {
+  try {
+    collection.dropIndex(name);
+  } catch (e) {
+    if (e.code !== 27 && e.code !== 26) throw e;
+  }
+}
+
 // An index supports a shard key when its key starts with the shard key's fields, in order and direction.
 function hasSupportingIndex(collection, key) {
   let indexes = [];
@@ -164,11 +182,15 @@ def mongosh_script() -> str:
     for spec in SHARD_KEYS:
         name, key = json.dumps(spec.collection), json.dumps(spec.document)
         lines.append(f"// {spec.collection}: {spec.why}")
-        blockers = kit_unique_blockers(spec)
-        if blockers:
-            lines.append(
-                f"// Drop first, or shardCollection refuses (unique, not prefixed by this key): {', '.join(blockers)}"
-            )
+        for index in INDEXES:
+            if index.name in kit_unique_blockers(spec):
+                plain = on_sharded(index, spec.key)
+                keys = json.dumps(dict(plain.keys))
+                lines += [
+                    f"// {index.name} cannot stay unique on a sharded collection: the same index, not unique",
+                    f"dropIfPresent(database.getCollection({name}), {json.dumps(index.name)});",
+                    f"database.getCollection({name}).createIndex({keys}, {json.dumps(plain.options)});",
+                ]
         lines += [
             f"if (!hasSupportingIndex(database.getCollection({name}), {key})) {{",
             f"  database.getCollection({name}).createIndex({key}, {{name: {json.dumps(spec.index_name)}}});",

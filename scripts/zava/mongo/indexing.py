@@ -22,7 +22,9 @@ from zava.model.indexes import (
     spec_signature,
     vector_index_definition,
 )
+from zava.model.sharding import Key, on_sharded, supports
 from zava.mongo.server import ServerInfo
+from zava.mongo.sharding import shard_keys
 
 INDEX_EXISTS_CODES = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict: same keys under another name
 
@@ -36,8 +38,10 @@ class IndexResult:
     detail: str = ""
 
 
-def ensure_index(db: Database, spec: IndexSpec, info: ServerInfo) -> IndexResult:
-    """Create one index unless an index with its name or its fields is already there."""
+def ensure_index(db: Database, spec: IndexSpec, info: ServerInfo, shard_key: Key | None = None) -> IndexResult:
+    """Create one index unless an index with its name or its fields is already there; on a sharded collection,
+    a unique index that does not start with the shard key is created as a plain index."""
+    spec = on_sharded(spec, shard_key)
     names, signatures = existing_signatures(db[spec.collection])
     if spec.name in names or spec_signature(spec) in signatures:
         return IndexResult(spec.collection, spec.name, "existing", 0.0)
@@ -82,7 +86,10 @@ def ensure_vector_index(db: Database, info: ServerInfo) -> IndexResult:
 
 def create_indexes(db: Database, info: ServerInfo) -> list[IndexResult]:
     """Every index of INDEXES, then the vector index."""
-    return [ensure_index(db, spec, info) for spec in INDEXES] + [ensure_vector_index(db, info)]
+    keys = shard_keys(db)
+    return [ensure_index(db, spec, info, keys.get(spec.collection)) for spec in INDEXES] + [
+        ensure_vector_index(db, info)
+    ]
 
 
 def droppable_specs(db: Database) -> list[tuple[str, dict]]:
@@ -112,7 +119,8 @@ class SetAside:
 
 def set_aside_indexes(db: Database) -> SetAside:
     """Drop the kit's own secondary indexes before a reload: those with a kit index's name or fields (which
-    the local server renames). Other indexes stay and are maintained by the load."""
+    the local server renames), but never one a shard key needs. Other indexes stay; the load maintains them."""
+    keys = shard_keys(db)
     dropped, kept = [], []
     for collection, listed in droppable_specs(db):
         ours = next(
@@ -124,7 +132,8 @@ def set_aside_indexes(db: Database) -> SetAside:
             ),
             None,
         )
-        if ours and ours not in dropped:
+        needed = collection in keys and supports(keys[collection], listed)
+        if ours and ours not in dropped and not needed:
             db[collection].drop_index(listed["name"])
             dropped.append(ours)
         else:
@@ -134,4 +143,5 @@ def set_aside_indexes(db: Database) -> SetAside:
 
 def rebuild_indexes(db: Database, specs: list[IndexSpec], info: ServerInfo) -> list[IndexResult]:
     """Build the indexes set aside for a load again, from their one definition."""
-    return [ensure_index(db, spec, info) for spec in specs]
+    keys = shard_keys(db)
+    return [ensure_index(db, spec, info, keys.get(spec.collection)) for spec in specs]

@@ -9,13 +9,16 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from common import KitError, mask_uri
+from zava.model.indexes import INDEXES, IndexSpec
 from zava.model.sharding import (
     SHARD_KEYS,
     Key,
     ShardKey,
     blocking_unique,
     format_key,
+    kit_unique_blockers,
     normalise,
+    on_sharded,
     supporting_index,
 )
 from zava.mongo.server import server_info, topology
@@ -31,6 +34,7 @@ class ShardStep:
     index: str
     create_index: bool
     sharded: bool
+    relax: tuple[IndexSpec, ...] = ()  # the kit's unique indexes it keeps as plain indexes
 
 
 def require_mongos(client: MongoClient, uri: str) -> None:
@@ -52,8 +56,9 @@ def current_key(client: MongoClient, namespace: str) -> Key | None:
 def plan(db: Database) -> list[ShardStep]:
     """What sharding will do, checked for every collection before anything changes.
 
-    KitError when a collection is sharded on another key, or when unique indexes would make shardCollection
-    fail (a sharded collection keeps a unique index only when it starts with the shard key)."""
+    KitError when a collection is sharded on another key, or when someone else's unique indexes would make
+    shardCollection fail (a sharded collection keeps a unique index only when it starts with the shard key);
+    the kit's own such indexes are kept as plain indexes."""
     present = set(db.list_collection_names())
     steps, blockers = [], []
     for spec in SHARD_KEYS:
@@ -66,9 +71,13 @@ def plan(db: Database) -> list[ShardStep]:
             )
         indexes = list(db[spec.collection].list_indexes()) if spec.collection in present else []
         found = supporting_index(spec.key, indexes)
+        relax: tuple[IndexSpec, ...] = ()
         if current is None:
-            blockers += [f"{spec.collection}.{name}" for name in blocking_unique(spec.key, indexes)]
-        steps.append(ShardStep(spec, found or spec.index_name, found is None and current is None, current is not None))
+            blocking = blocking_unique(spec.key, indexes)
+            relax = tuple(ix for ix in INDEXES if ix.name in blocking and ix.name in kit_unique_blockers(spec))
+            blockers += [f"{spec.collection}.{n}" for n in blocking if n not in {ix.name for ix in relax}]
+        create = found is None and current is None
+        steps.append(ShardStep(spec, found or spec.index_name, create, current is not None, relax))
     if blockers:
         raise KitError(
             f"nothing was sharded: the unique indexes {', '.join(blockers)} do not start with their collection's "
@@ -76,6 +85,14 @@ def plan(db: Database) -> list[ShardStep]:
             "(db.<collection>.dropIndex(name)) if their uniqueness may go"
         )
     return steps
+
+
+def shard_keys(db: Database) -> dict[str, Key]:
+    """The shard key of each of the kit's collections that is sharded (none off a mongos)."""
+    if topology(db.client) != "mongos":
+        return {}
+    keys = {spec.collection: current_key(db.client, f"{db.name}.{spec.collection}") for spec in SHARD_KEYS}
+    return {name: key for name, key in keys.items() if key is not None}
 
 
 def shard(db: Database, steps: list[ShardStep]) -> list[tuple[ShardStep, str]]:
@@ -92,6 +109,10 @@ def shard(db: Database, steps: list[ShardStep]) -> list[tuple[ShardStep, str]]:
             done.append((step, "existing"))
             continue
         spec = step.spec
+        for index in step.relax:  # the same index, no longer unique, before shardCollection refuses it
+            db[spec.collection].drop_index(index.name)
+            plain = on_sharded(index, spec.key)
+            db[spec.collection].create_index(list(plain.keys), **plain.options)
         if step.create_index:
             db[spec.collection].create_index(list(spec.key), name=spec.index_name)
         try:
