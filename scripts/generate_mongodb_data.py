@@ -116,10 +116,16 @@ def main(argv: list[str] | None = None) -> int:
             problem = describe_mongo_error(exc, config.mongo_uri)
             raise KitError(f"{problem}; {incomplete(stats, where, rerun + ' when the server is back', room)}") from None
     if room:
-        with server_errors(config.mongo_uri):
-            rebuilt = reload.restore_indexes(room, server_info(room.db.client))
-            reload.verify(room.db, filters, expected)
-    print(table(["collection", "documents", "seconds", "docs/s"], stats.rows()))
+        try:
+            with server_errors(config.mongo_uri):
+                rebuilt = reload.restore_indexes(room, server_info(room.db.client))
+                reload.verify(room.db, filters, expected)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted while rebuilding the indexes set aside for the load; the data is complete. "
+                "Run `python scripts/create_indexes.py` to finish them."
+            ) from None
+    print(table(["collection", "documents", "seconds", "docs/s"], stats.rows(expected)))
     if isinstance(sink, DigestSink):
         say(f"encoded {sink.bytes / 1e6:,.1f} MB of BSON, digest {sink.digest}")
     if room and room.set_aside and room.set_aside.dropped:

@@ -16,25 +16,43 @@ def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, caps
     results = json.loads(capsys.readouterr().out)
     keys = (
         "generate_docs_per_s",
+        "generate_docs_per_s_2_workers",
+        "workers_speedup",
         "ceiling_docs_per_s",
         "load_docs_per_s",
         "load_vs_ceiling",
         "peak_rss_mb",
         "index_seconds",
+        "fresh_load_seconds",
+        "reload_seconds",
+        "reload_vs_fresh",
+        "reload_index_rebuild_seconds",
         "trigger_sync_docs_per_s",
         "clear_seconds",
     )
     for key in keys:
         assert isinstance(results[key], (int, float)) and results[key] > 0, key
+    assert results["workers_same_bytes"] is True
+    assert results["reload_vs_fresh"] == pytest.approx(
+        results["reload_seconds"] / results["fresh_load_seconds"], abs=0.01
+    )
+    speedup = results["generate_docs_per_s_2_workers"] / results["generate_docs_per_s"]
+    assert results["workers_speedup"] == pytest.approx(speedup, rel=0.05)
     assert results["documents"] > 400 * 2 + 200 + 3168
     assert not {"zava_bench_ceiling", "zava_bench_load"} & set(client.list_database_names())
     assert results["server"].startswith("nx-27017 local server" if server_info(client).is_local else "MongoDB ")
 
 
-def test_benchmark_compares_the_data_report_memory_at_two_sizes(settings, monkeypatch, client, capsys):
+def test_benchmark_compares_memory_and_time_at_two_sizes(settings, monkeypatch, client, capsys):
     monkeypatch.setenv("NUM_CUSTOMERS", "200")
-    assert benchmark.main([*settings, "--orders", "300", "--report-orders", "900", "--json"]) == 0
+    flags = ["--orders", "300", "--report-orders", "900", "--dry-run-orders", "20000", "--json"]
+    assert benchmark.main([*settings, *flags]) == 0
     results = json.loads(capsys.readouterr().out)
+    assert results["dry_run_peak_rss_growth"] == pytest.approx(
+        results["dry_run_peak_rss_mb_20000_orders"] / results["dry_run_peak_rss_mb"], abs=0.01
+    )
+    growth = results["dry_run_us_per_document_20000_orders"] / results["dry_run_us_per_document"]
+    assert results["dry_run_time_per_document_growth"] == pytest.approx(growth, rel=0.05)
     for key in ("report_seconds", "report_peak_rss_mb", "report_seconds_900_orders", "report_peak_rss_mb_900_orders"):
         assert isinstance(results[key], (int, float)) and results[key] > 0, key
     growth = results["report_peak_rss_mb_900_orders"] / results["report_peak_rss_mb"]

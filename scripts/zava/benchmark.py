@@ -157,6 +157,7 @@ def measure(
     if dry_run_orders:
         say(f"extra: a one-worker dry run with {dry_run_orders:,} orders, for memory and time per document ...")
         big = generate(uri, SCRATCH_LOAD, dry_run_orders, [*sizes, "--dry-run", "--workers", "1"])
+        results["dry_run_peak_rss_mb"] = round(one.peak_mb, 1)
         results[f"dry_run_peak_rss_mb_{dry_run_orders}_orders"] = round(big.peak_mb, 1)
         results["dry_run_peak_rss_growth"] = round(big.peak_mb / one.peak_mb, 3)
         results["dry_run_us_per_document"] = round(one.us_per_document, 2)

@@ -100,10 +100,12 @@ class LoadStats:
     def total(self) -> int:
         return sum(self.documents.values())
 
-    def rows(self) -> list[tuple[str, int, float, int]]:
+    def rows(self, names: Iterable[str] = COLLECTION_NAMES) -> list[tuple[str, int, float, int]]:
+        """One row per collection of `names`, then the total."""
         rows = [
             (name, n, self.seconds[name], round(n / self.seconds[name]) if self.seconds[name] else 0)
             for name, n in self.documents.items()
+            if name in names
         ]
         wall = self.wall_seconds
         return rows + [("total (wall clock)", self.total, wall, round(self.total / wall) if wall else 0)]

@@ -1,4 +1,4 @@
-"""Run the dataset's tasks on worker processes (or one background thread), each batch encoded where it is made.
+"""Run the dataset's tasks on worker processes (or in the calling thread), each batch encoded where it is made.
 
 Every task draws from its own seeded streams, so a task gives the same bytes on whichever process
 runs it; results are handed on in task order, a few tasks ahead, so the output is the same for
@@ -33,7 +33,7 @@ Encoding = Literal["bson", "json", "digest"]
 MAX_AUTO_WORKERS = 4
 MAX_WORKERS = 64
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-AHEAD_PER_WORKER = 2  # tasks queued per worker: enough to keep it busy, few enough to keep memory flat
+AHEAD_PER_WORKER = 4  # tasks queued per worker: enough to keep it busy past a slow task, few enough for flat memory
 
 
 class WorkerDied(Exception):
@@ -46,9 +46,9 @@ class Encoded:
 
     count: int
     nbytes: int
-    digest: bytes  # sha256 of the batch's BSON (digest) or of its bytes (bson, json)
     data: bytes = b""
     sizes: np.ndarray | None = None  # byte length of each BSON document
+    digest: bytes = b""  # sha256 of the batch's BSON (digest encoding only)
 
     def documents(self) -> list[RawBSONDocument]:
         """The BSON documents, ready for insert_many without encoding them again."""
@@ -60,13 +60,12 @@ def encode(docs: list[dict], encoding: Encoding) -> Encoded:
     """Encode one batch the way its sink needs it."""
     if encoding == "json":
         data = "".join(json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n" for d in docs).encode()
-        return Encoded(len(docs), len(data), hashlib.sha256(data).digest(), data)
+        return Encoded(len(docs), len(data), data)
     encoded = [bson.encode(d) for d in docs]
     data = b"".join(encoded)
-    digest = hashlib.sha256(data).digest()
     if encoding == "digest":
-        return Encoded(len(docs), len(data), digest)
-    return Encoded(len(docs), len(data), digest, data, np.fromiter(map(len, encoded), np.int64, len(encoded)))
+        return Encoded(len(docs), len(data), digest=hashlib.sha256(data).digest())
+    return Encoded(len(docs), len(data), data, np.fromiter(map(len, encoded), np.int64, len(encoded)))
 
 
 def on_this_machine(uri: str) -> bool:
