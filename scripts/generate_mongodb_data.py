@@ -69,12 +69,15 @@ def prepare_mongo(config: Config, filters: reload.Filters | None, assume_yes: bo
     return room
 
 
-def incomplete(stats: LoadStats, where: str, rerun: str, room: reload.Room | None) -> str:
+def incomplete(stats: LoadStats, where: str, rerun: str, room: reload.Room | None, after: str = "") -> str:
     """What a stopped load leaves behind and the command that completes it."""
     also = ""
     if room and room.set_aside and room.set_aside.dropped:
         also = f" (it rebuilds the {len(room.set_aside.dropped)} indexes set aside for the load)"
-    return f"{where} holds {written(stats)} documents of a partial dataset. Run `{rerun}` to complete it{also}."
+    return (
+        f"the load is incomplete: {where} holds {written(stats)} documents of a partial dataset. "
+        f"Run `{rerun}`{after} to complete it{also}."
+    )
 
 
 @cli
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             raise KitError(f"{exc}; {incomplete(stats, where, rerun, room)}") from None
         except PyMongoError as exc:
             problem = describe_mongo_error(exc, config.mongo_uri)
-            raise KitError(f"{problem}; {incomplete(stats, where, rerun + ' when the server is back', room)}") from None
+            raise KitError(f"{problem}; {incomplete(stats, where, rerun, room, ' when the server is back')}") from None
     if room:
         try:
             with server_errors(config.mongo_uri):
