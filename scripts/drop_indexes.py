@@ -1,4 +1,4 @@
-"""Drop every index of the project's collections except _id_ (the data stays)."""
+"""Drop every index of the project's collections except _id_ and those a shard key needs (the data stays)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from zava.model.collections import SYNCED_COLLECTIONS
-from zava.model.indexes import INDEXES, IndexSpec
-
-Key = tuple[tuple[str, int | str], ...]
+from zava.model.indexes import INDEXES, IndexSpec, Key
 
 
 @dataclass(frozen=True)

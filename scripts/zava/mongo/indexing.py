@@ -105,8 +105,9 @@ def droppable_specs(db: Database) -> list[tuple[str, dict]]:
 
 
 def droppable(db: Database) -> list[tuple[str, str]]:
-    """(collection, index name) of every index but _id_ on the project's collections."""
-    return [(name, ix["name"]) for name, ix in droppable_specs(db)]
+    """(collection, index name) of every index but _id_ and those a shard key needs on the project's collections."""
+    keys = shard_keys(db)
+    return [(name, ix["name"]) for name, ix in droppable_specs(db) if not (name in keys and supports(keys[name], ix))]
 
 
 @dataclass(frozen=True)
