@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(["measure", "value", "target"], report.figures))
         print()
         print("\n".join(report.heatmap))
+        print()
+        print("\n".join(report.rhythm))
         for name, (actual, expected) in report.counts.items():
             if expected is not None and actual != expected:
                 fail(f"{name}: {actual:,} documents, expected {expected:,} for the configured sizes")

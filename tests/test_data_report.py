@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 import data_report
@@ -12,6 +15,7 @@ import generate_mongodb_data
 import simulate_activity
 import zava.verify.data_report as report_module
 from common import KitError
+from zava.model.reference import STORES
 
 SMALL = ["--customers", "300", "--orders", "1500", "--quiet", "--yes"]
 
@@ -38,6 +42,26 @@ def test_fresh_dataset_passes_every_rule(loaded, settings, capsys):
     ):
         assert rule in out
     assert "Garden & Outdoor" in out and "orders at the customer's primary store" in out
+
+
+def test_the_week_and_the_day_are_reported_from_the_orders(loaded, settings, capsys):
+    assert data_report.main(settings) == 0
+    out = capsys.readouterr().out
+    pacific = ZoneInfo("America/Los_Angeles")
+    online = {s.store_id for s in STORES if s.is_online}
+    weekday, hour = np.zeros(7), {True: np.zeros(24), False: np.zeros(24)}
+    for order in loaded.orders.find({}, {"order_date": 1, "store_id": 1}):
+        moment = datetime.fromisoformat(order["order_date"]).astimezone(pacific)
+        hour[order["store_id"] in online][moment.hour] += 1
+        if order["store_id"] not in online:
+            weekday[moment.weekday()] += 1
+    saturday = re.search(r"physical stores: Saturday / Monday-Thursday +([\d.]+)", out)
+    assert float(saturday[1]) == pytest.approx(weekday[5] / weekday[:4].mean(), abs=0.005)
+    for online_store, label in ((False, "physical"), (True, "online")):
+        busiest = re.search(rf"{label}: busiest local hour +(\d\d):00", out)
+        assert int(busiest[1]) == hour[online_store].argmax()
+    physical_row = re.search(r"^physical +([\d. ]+)$", out, flags=re.M)[1].split()
+    assert [float(v) for v in physical_row] == pytest.approx((weekday / weekday.mean()).tolist(), abs=0.005)
 
 
 def test_report_still_passes_after_simulated_activity(loaded, settings, capsys):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import bson
 import numpy as np
@@ -40,7 +41,7 @@ def full() -> dict[str, list[dict]]:
     keep = {
         "customers": ("customer_id", "primary_store_id"),
         "orders": ("order_id", "customer_id", "store_id", "order_date", "item_count", "subtotal", "status"),
-        "order_items": ("order_id", "product_id", "quantity", "discount_percent", "line_total"),
+        "order_items": ("order_id", "product_id", "quantity", "discount_percent", "line_total", "order_date"),
     }
     docs = defaultdict(list)
     for name, batch in Dataset(DatasetSpec(25_000, 100_000, START, END, 42), CATALOG).batches():
@@ -202,7 +203,7 @@ def test_monthly_category_revenue_tracks_seasonality(full):
     product_category = {p.product_id: p.category_id for p in CATALOG.products}
     month_of = {o[0]: int(o[3][5:7]) - 1 for o in full["orders"]}
     revenue = defaultdict(lambda: np.zeros(12))
-    for order_id, product_id, _, _, line_total in full["order_items"]:
+    for order_id, product_id, _, _, line_total, _ in full["order_items"]:
         revenue[product_category[product_id]][month_of[order_id]] += line_total
     days = np.bincount(
         np.arange(START.date(), END.date(), dtype="datetime64[D]").astype("datetime64[M]").astype(int) % 12
@@ -252,3 +253,51 @@ def test_items_quantities_discounts_and_statuses(full):
     assert set(old) <= {"completed", "cancelled", "refunded"} and old["completed"] / sum(old.values()) > 0.9
     recent = Counter(o[6] for o in full["orders"] if o[3] >= "2026-11-23")
     assert recent["pending"] > 0 and recent["shipped"] > 0
+
+
+def _local(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("America/Los_Angeles"))
+
+
+def test_orders_follow_the_week_and_the_day_in_pacific_time(full):
+    online = {s.store_id for s in STORES if s.is_online}
+    weekday = {kind: np.zeros(7) for kind in ("physical", "online")}
+    hour = {kind: np.zeros(24) for kind in ("physical", "online")}
+    for order in full["orders"]:
+        moment = _local(order[3])
+        kind = "online" if order[2] in online else "physical"
+        weekday[kind][moment.weekday()] += 1
+        hour[kind][moment.hour] += 1
+    stores = weekday["physical"]
+    assert stores[5] >= 1.3 * stores[:4].mean() and stores[5] > stores[6] > stores[:5].max()
+    assert 10 <= hour["physical"].argmax() < 14 and hour["physical"][19] < hour["physical"].max()
+    assert hour["physical"][:7].sum() == hour["physical"][20:].sum() == 0  # open 7:00-20:00, local time
+    assert 18 <= hour["online"].argmax() < 22 and hour["online"].min() > 0  # around the clock
+    assert weekday["online"].max() / weekday["online"].min() < 1.3 and weekday["online"].argmax() == 0
+
+
+def test_holidays_lift_their_categories(full):
+    category = {p.product_id: p.category_id for p in CATALOG.products}
+    revenue: defaultdict = defaultdict(float)
+    for _, product_id, _, _, line_total, order_date in full["order_items"]:
+        revenue[_local(order_date).date(), category[product_id]] += line_total
+
+    def around(days: list, weeks: tuple[int, ...], cat: str) -> tuple[float, float]:
+        on = sum(revenue[d, cat] for d in days)
+        return on, sum(revenue[d + timedelta(weeks=w), cat] for d in days for w in weeks) / len(weeks)
+
+    memorial = [_last_monday_of_may(y) for y in (2024, 2025, 2026)]
+    weekends = [m - timedelta(days=k) for m in memorial for k in (2, 1, 0)]
+    on, usual = around(weekends, (-1, 1), "cat_garden_outdoor")
+    assert on >= 1.3 * usual
+    fridays = [_thanksgiving(y) + timedelta(days=1) for y in (2024, 2025)]  # 2023's and 2026's fall outside
+    on, usual = around(fridays, (-1,), "cat_power_tools")
+    assert on >= 1.5 * usual
+
+
+def _last_monday_of_may(year: int) -> date:
+    return max(date(year, 5, d) for d in range(25, 32) if date(year, 5, d).weekday() == 0)
+
+
+def _thanksgiving(year: int) -> date:
+    return [date(year, 11, d) for d in range(1, 31) if date(year, 11, d).weekday() == 3][3]

@@ -15,6 +15,7 @@ from zava.model.collections import COLLECTIONS
 from zava.model.ids import ID_FORMATS
 from zava.model.indexes import INDEXES, VECTOR_INDEX_NAME
 from zava.model.reference import TAX_RATE
+from zava.model.rhythms import HOLIDAYS, HOUR_WEIGHT, KINDS, OPENING_HOURS, TIME_ZONE, WEEKDAY_WEIGHT, WEEKDAYS
 from zava.model.rules import ORDER_STATUSES
 
 SAMPLE_SPEC = DatasetSpec(25_000, 100_000, datetime(2023, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), 42)
@@ -192,6 +193,34 @@ def sample(spec: DatasetSpec = SAMPLE_SPEC) -> tuple[dict[str, dict[str, dict]],
     return fields, {name: (n, total) for name, (n, total) in sizes.items()}
 
 
+def _rhythm_lines() -> list[str]:
+    """The week, the day and the holidays of zava.model.rhythms."""
+    names = {c.category_id: c.category_name for c in load_catalog().categories}
+    opens, closes = OPENING_HOURS["physical"]
+    lines = [
+        "",
+        "## When orders happen",
+        "",
+        f"In the stores' time zone ({TIME_ZONE.key}, daylight saving included). Physical stores take orders from",
+        f"{opens}:00 to {closes}:00 local time, the online store around the clock. Each weight is relative to the",
+        "kind's average; months, store shares and year growth stay as above.",
+        "",
+        "| store kind | " + " | ".join(WEEKDAYS) + " |",
+        "|---|" + "---|" * len(WEEKDAYS),
+    ]
+    lines += [f"| {kind} | " + " | ".join(f"{w:.2f}" for w in WEEKDAY_WEIGHT[kind]) + " |" for kind in KINDS]
+    lines += ["", "| local hour | " + " | ".join(KINDS) + " |", "|---|" + "---|" * len(KINDS)]
+    lines += [f"| {h:02d}:00 | " + " | ".join(f"{HOUR_WEIGHT[k][h] * 24:.2f}" for k in KINDS) + " |" for h in range(24)]
+    lines += ["", "| holiday | when | orders | categories lifted (share of lines) |", "|---|---|---|---|"]
+    lines += [
+        f"| {h.name} | {h.rule} | x{h.volume} | "
+        + ", ".join(f"{names[c]} x{lift}" for c, lift in h.lifts.items())
+        + " |"
+        for h in HOLIDAYS
+    ]
+    return lines
+
+
 def render() -> str:
     fields, sizes = sample()
     lines = [
@@ -230,6 +259,7 @@ def render() -> str:
         "  `discount_total` = the sum of their `discount_amount`,",
         f"  `tax = round({TAX_RATE} x (subtotal - discount_total))` and `total = subtotal - discount_total + tax`.",
     ]
+    lines += _rhythm_lines()
     for c in COLLECTIONS:
         n = sizes[c.name][0]
         lines += ["", f"## {c.name}", "", "| field | type | required | example | meaning |", "|---|---|---|---|---|"]

@@ -15,17 +15,18 @@ import numpy as np
 from faker.providers.person.en_US import Provider as Names
 
 from common import Config, rng_for
+from zava.generation.calendar import DAY, hour_slots
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
 from zava.model.catalog import MONTHS, Catalog
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
-from zava.model.reference import ONLINE_ASSORTMENT, PHYSICAL_STORE_HOURS_UTC, STORES, year_weight
+from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
+from zava.model.rhythms import HOLIDAYS, KINDS
 from zava.model.rules import ORDER_STATUSES
 from zava.model.timestamps import iso, iso_array
 from zava.reads.embeddings import EmbeddingProvider, catalog_embedder, product_text
 
 Batch = tuple[str, list[dict]]
-DAY = 86_400
 ORDER_CHUNK = 5_000  # orders per generation chunk (fixed: part of what the seed means)
 CUSTOMER_CHUNK = 5_000
 # status probabilities by order age: under 3 days, under 14 days, older
@@ -153,14 +154,24 @@ class Dataset:
         self.customers_by_store = (np.argsort(self.primary, kind="stable"), np.cumsum(size) - size, size)
 
     def _draw_orders(self) -> None:
-        """Orders per day (year growth x overall seasonality) and lines per order; the rest is drawn per chunk."""
+        """Orders per day (year growth x overall seasonality x the week and the holidays) and lines per order;
+        the rest is drawn per chunk."""
         n = self.spec.orders
         self.days = np.arange(self.start_s, self.end_s, DAY)
         seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in self.catalog.categories])
-        self.season_cum = np.cumsum(seasons / seasons.sum(axis=0), axis=0).T  # (month, category)
-        self.season_cum[:, -1] = 1.0
+        lifts = np.ones((1 + len(HOLIDAYS), len(self.category_ids)))
+        for index, holiday in enumerate(HOLIDAYS):
+            for category, lift in holiday.lifts.items():
+                lifts[index + 1, self.category_ids.index(category)] = lift
+        shares = seasons.T[None, :, :] * lifts[:, None, :]  # (holiday, month, category)
+        self.category_cum = np.cumsum(shares / shares.sum(axis=2, keepdims=True), axis=2)
+        self.category_cum[..., -1] = 1.0
+        self.slots = hour_slots(self.days)
+        self.store_kind = np.array([KINDS.index("online" if s.is_online else "physical") for s in STORES])
+        self.store_day = STORE_ORDER_WEIGHT * self.slots.weight.sum(axis=2)[:, self.store_kind]  # (day, store)
         years = self.days.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
         day_weight = np.array([year_weight(y) for y in years.tolist()]) * seasons.sum(axis=0)[_month_index(self.days)]
+        day_weight *= self.store_day.sum(axis=1)
         per_day = rng_for(self.spec.seed, ORDERS).multinomial(n, day_weight / day_weight.sum())
         self.day_end = np.cumsum(per_day)  # orders numbered below day_end[d] fall on day d or earlier
         self.order_lines = np.concatenate(
@@ -171,36 +182,39 @@ class Dataset:
             ]
         )
 
-    def _day_orders(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Store and time of every order of one day, in time order."""
+    def _day_orders(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Store, time and holiday of every order of one UTC day, in time order: the store by its share of the
+        day, the hour by its kind's weight in each hour of the day."""
         count = int(self.day_end[day] - (self.day_end[day - 1] if day else 0))
         rng = rng_for(self.spec.seed, DAYS, day)
-        store = weighted(rng, STORE_ORDER_WEIGHT, count)
-        opens, closes = PHYSICAL_STORE_HOURS_UTC
-        in_store_hours = (opens * 3600 + rng.integers(0, (closes - opens) * 3600, size=count)) % DAY
-        seconds = np.where(store == self.online_store, rng.integers(0, DAY, size=count), in_store_hours)
+        store = weighted(rng, self.store_day[day], count)
+        cum = np.cumsum(self.slots.weight[day], axis=1)
+        cum /= cum[:, -1:]
+        hour = (rng.random(count)[:, None] > cum[self.store_kind[store]][:, :-1]).sum(axis=1)
+        seconds = hour * 3600 + rng.integers(0, 3600, size=count)
         order = np.argsort(seconds, kind="stable")
-        return store[order], self.days[day] + seconds[order]
+        return store[order], self.days[day] + seconds[order], self.slots.holiday[day, hour[order]]
 
     def _order_skeleton(self, chunk: int, first: int, stop: int) -> tuple[np.ndarray, ...]:
-        """Store, time, customer and status of orders first..stop."""
+        """Store, time, customer, status and holiday of orders first..stop."""
         first_day = int(np.searchsorted(self.day_end, first, side="right"))
         last_day = int(np.searchsorted(self.day_end, stop - 1, side="right"))
-        stores, times = [], []
+        stores, times, holidays = [], [], []
         for day in range(first_day, last_day + 1):
-            store, when = self._day_orders(day)
+            store, when, holiday = self._day_orders(day)
             day_first = int(self.day_end[day - 1]) if day else 0
             take = slice(max(first - day_first, 0), min(stop - day_first, len(store)))
             stores.append(store[take])
             times.append(when[take])
-        store, when = np.concatenate(stores), np.concatenate(times)
+            holidays.append(holiday[take])
+        store, when, holiday = np.concatenate(stores), np.concatenate(times), np.concatenate(holidays)
         rng = rng_for(self.spec.seed, ORDERS, chunk)
         customer = self._pick_customers(rng, store)
         age = self.end_s - when
         bracket = np.where(age < 3 * DAY, 0, np.where(age < 14 * DAY, 1, 2))
         cum = np.cumsum(STATUS_BY_AGE, axis=1)[bracket]
         status = (rng.random(len(store))[:, None] > cum[:, :-1]).sum(axis=1)
-        return store, when, customer, status
+        return store, when, customer, status, holiday
 
     def _pick_customers(self, rng: np.random.Generator, store: np.ndarray) -> np.ndarray:
         """Mostly a customer of the order's store; otherwise anyone."""
@@ -435,9 +449,12 @@ class Dataset:
                 )
         return docs
 
-    def _pick_products(self, rng: np.random.Generator, month: np.ndarray, online: np.ndarray) -> np.ndarray:
-        """One product per line: category by the month's seasonality, then cheaper items more often."""
-        category = (rng.random(len(month))[:, None] > self.season_cum[month][:, :-1]).sum(axis=1)
+    def _pick_products(
+        self, rng: np.random.Generator, month: np.ndarray, holiday: np.ndarray, online: np.ndarray
+    ) -> np.ndarray:
+        """One product per line: category by the month's seasonality and the day's holiday, then cheaper items
+        more often."""
+        category = (rng.random(len(month))[:, None] > self.category_cum[holiday, month][:, :-1]).sum(axis=1)
         x = category + rng.random(len(month))
         picked = np.empty(len(month), dtype=np.int64)
         for (pool, cum), mask in zip(self.product_pools, (~online, online)):
@@ -460,13 +477,13 @@ class Dataset:
 
     def order_docs(self, chunk: int, first: int, stop: int) -> tuple[list[dict], list[dict]]:
         """Orders first..stop and their items, with totals to the cent."""
-        store, when, customer, status = self._order_skeleton(chunk, first, stop)
+        store, when, customer, status, holiday = self._order_skeleton(chunk, first, stop)
         rng = rng_for(self.spec.seed, ITEMS, chunk)
         lines = self.order_lines[first:stop].astype(np.int64)
         owner = np.repeat(np.arange(stop - first), lines)
         m = len(owner)
         online = store[owner] == self.online_store
-        product = self._pick_products(rng, _month_index(when)[owner], online)
+        product = self._pick_products(rng, _month_index(when)[owner], holiday[owner], online)
         value = np.array([s.order_value for s in STORES])[store[owner]]
         quantity, discount, unit = draw_lines(rng, self.price_cents[product], value)
         gross, discount_amount, line = line_cents(unit, quantity, discount)

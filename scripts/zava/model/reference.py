@@ -143,7 +143,6 @@ YEAR_WEIGHTS: dict[int, float] = {2020: 1.0, 2021: 1.1, 2022: 1.21, 2023: 1.15, 
 
 TAX_RATE = 0.101  # Washington state plus average local sales tax
 ONLINE_ASSORTMENT = 200  # products the online store carries
-PHYSICAL_STORE_HOURS_UTC = (15, 28)  # 7:00-20:00 Pacific (UTC-8), as UTC hours on the order day
 
 
 def year_weight(year: int) -> float:

@@ -26,6 +26,7 @@ from zava.model.collections import SYNCED_COLLECTIONS
 from zava.model.ids import ID_FORMATS, ORDER_ID, valid_id
 from zava.model.money import line_cents, order_cents
 from zava.model.reference import STORES
+from zava.verify.rhythms import Rhythms
 
 MAX_EXAMPLES = 5
 BLOCKS = " ▁▂▃▄▅▆▇█"
@@ -65,6 +66,7 @@ class Report:
     counts: dict[str, tuple[int, int | None]] = field(default_factory=dict)  # actual, expected
     figures: list[tuple[str, str, str]] = field(default_factory=list)  # measure, value, target
     heatmap: list[str] = field(default_factory=list)
+    rhythm: list[str] = field(default_factory=list)  # the weekday and hour profiles
 
     def rule(self, name: str) -> Rule:
         return self.rules.setdefault(name, Rule(name))
@@ -138,6 +140,7 @@ class _Orders:
     """What the report keeps of the orders and their items: fixed-size counters, whatever their number."""
 
     revenue: dict[str, list[float]]  # category -> revenue by month, January first
+    rhythms: Rhythms  # generated orders by local weekday and hour, item revenue by local day
     orders: int = 0
     generated: int = 0
     at_primary: int = 0
@@ -184,7 +187,7 @@ def build_report(db: Database, config: Config) -> Report:
         fk.check(i.get("product_id") in category_of, f"{label}: product_id")
         stock.check(i.get("stock_level", 0) >= 0, f"{label}: stock {i.get('stock_level')}")
 
-    seen = _Orders(revenue={c: [0.0] * 12 for c in names})
+    seen = _Orders(revenue={c: [0.0] * 12 for c in names}, rhythms=Rhythms({s.store_id for s in STORES if s.is_online}))
     _merge_orders_with_items(db, report, seen, stores, primary, category_of)
 
     physical = sum(not s.is_online for s in STORES)
@@ -202,6 +205,8 @@ def build_report(db: Database, config: Config) -> Report:
     }
     report.figures.append(("inventory rows", f"{inventory:,}", f"{physical} stores x products + online"))
     _realism(report, primary, seen, names, multipliers)
+    report.figures += seen.rhythms.figures(names)
+    report.rhythm = seen.rhythms.tables()
     return report
 
 
@@ -225,6 +230,8 @@ def _merge_orders_with_items(
         category = category_of.get(item.get("product_id"))
         if category in seen.revenue and isinstance(item.get("line_total"), (int, float)):
             seen.revenue[category][int(item["order_date"][5:7]) - 1] += item["line_total"]
+            if ORDER_ID.matches(item.get("order_id")):
+                seen.rhythms.add_item(item, category)
         if not has_order:
             money.add_orphan(item)
         return item
@@ -247,6 +254,7 @@ def _merge_orders_with_items(
         if ORDER_ID.matches(order["_id"]):
             seen.generated += 1
             seen.per_year[order["order_date"][:4]] += 1
+            seen.rhythms.add_order(order)
         money.add(order, lines)
     while pending is not None:
         take_item(pending[1], has_order=False)
