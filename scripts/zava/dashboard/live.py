@@ -4,8 +4,10 @@ Each page that listens gets its own thread and its own two change streams, filte
 the store (`fullDocument.store_id`, with `updateLookup`, so updates carry the whole document). Every
 event carries an `id:` that holds both streams' resume tokens; a browser that loses the stream
 reconnects on its own and sends it back as `Last-Event-ID`, and the feed resumes after it where the
-server still has the history. Otherwise it starts afresh and says so (`resumed: false`), and the page
-reloads its data. Documents are soft-deleted, so a change always has a full document to show.
+server still has the history. Otherwise it starts afresh: its first event, `hello`, then carries
+everything the page shows (read after the streams are open, so no change falls in between), and the
+page redraws from it; a `summary` with every key figure follows. Documents are soft-deleted, so a
+change always has a full document to show.
 """
 
 from __future__ import annotations
@@ -99,7 +101,12 @@ def store_feed(
         def current() -> str:
             return encode_tokens({name: s.resume_token for name, s in streams.items()})
 
-        yield Event("hello", {"store_id": store_id, "resumed": resumed, "retry_ms": RETRY_MS}, current())
+        hello = {"store_id": store_id, "resumed": resumed, "retry_ms": RETRY_MS}
+        if not resumed:  # read after the streams are open, so no change falls between the two
+            hello["page"] = dashboard.page(store_id, with_open_orders=False)
+        yield Event("hello", hello, current())
+        if not resumed:  # the slow figure, once the page has drawn everything else
+            yield Event("summary", dashboard.summary(store_id), current())
         quiet_since = time.monotonic()
         while not stopping():
             for name, stream in streams.items():

@@ -116,6 +116,8 @@ class Handler(BaseHTTPRequestHandler):
             self._static("index.html")
         elif m := re.fullmatch(r"/static/([a-z]+\.[a-z]+)", path):
             self._static(m.group(1))
+        elif path == "/favicon.ico":
+            self._send(204, b"", "image/x-icon")
         elif path == "/api/stores":
             self._json(200, {"default_store": self.server.default_store, "stores": store_list()})
         elif m := re.fullmatch(rf"/api/stores/{ID}", path):

@@ -53,7 +53,7 @@ async function api(path, body) {
 function showSummary(s) {
   $("fig-orders").textContent = whole.format(s.orders_today);
   $("fig-revenue").textContent = money.format(s.revenue_today);
-  $("fig-open").textContent = whole.format(s.open_orders);
+  $("fig-open").textContent = s.open_orders === null ? "…" : whole.format(s.open_orders);
   $("fig-low").textContent = whole.format(s.low_stock);
   drawChart(s.revenue_by_day);
 }
@@ -256,10 +256,7 @@ async function moveOrder(orderId, status) {
 
 // ------------------------------------------------------------ loading and the live feed
 
-async function loadStore() {
-  const store = state.store;
-  const page = await api(`/api/stores/${store}`);
-  if (store !== state.store) return;
+function showPage(page) {
   $("store-name").textContent = page.store.store_name;
   document.title = `${page.store.store_name}: Zava dashboard`;
   showSummary(page.summary);
@@ -279,19 +276,20 @@ function listen() {
   if (state.source) state.source.close();
   const store = state.store;
   const resume = state.lastEventId ? `?last_event_id=${encodeURIComponent(state.lastEventId)}` : "";
+  state.listenMs = performance.now();
   const source = new EventSource(`/api/stores/${store}/events${resume}`);
   state.source = source;
   const remember = (e) => { if (e.lastEventId) state.lastEventId = e.lastEventId; };
-  source.addEventListener("hello", async (e) => {
+  source.addEventListener("hello", (e) => {
     remember(e);
+    state.helloMs = performance.now();
     const hello = JSON.parse(e.data);
     setLive(true, "live");
-    if (!hello.resumed) {
-      try { await loadStore(); } catch (err) { say(`Could not load ${store}: ${err.message}`, "error"); }
-    }
+    if (hello.page) showPage(hello.page); // a fresh stream brings the whole page; a resumed one only changes
   });
   source.addEventListener("inventory", (e) => { remember(e); applyInventory(JSON.parse(e.data)); refreshSummarySoon(); });
   source.addEventListener("order", (e) => { remember(e); applyOrder(JSON.parse(e.data)); refreshSummarySoon(); });
+  source.addEventListener("summary", (e) => { remember(e); showSummary(JSON.parse(e.data)); });
   source.addEventListener("ping", remember);
   source.onerror = () => {
     if (source !== state.source) return;
