@@ -7,6 +7,7 @@ Run on its own, it measures the dashboard's first useful paint at a URL:
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import sys
@@ -14,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # Debian's chromium; CHROMIUM names another
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER") or "/usr/bin/chromedriver"
 FLAGS = (
     "--headless=new",
     "--no-sandbox",

@@ -174,6 +174,7 @@ def test_stock_of_an_unknown_or_soft_deleted_line_is_refused(dash):
     assert request(base, "POST", f"/api/stores/store_atlantis/inventory/{line['product_id']}", {"stock_level": 1})[
         0
     ] == (404)
+    original = db.inventory.find_one(where)
     db.inventory.update_one(where, {"$set": {"deleted": True}})
     try:
         before = snapshot(db, "inventory", {"store_id": STORE})
@@ -182,8 +183,8 @@ def test_stock_of_an_unknown_or_soft_deleted_line_is_refused(dash):
         )
         assert status == 404 and "no live inventory line" in answer["error"]
         assert snapshot(db, "inventory", {"store_id": STORE}) == before
-    finally:
-        db.inventory.update_one(where, {"$set": {"deleted": False}})
+    finally:  # the whole document back: the local server's $set stores a boolean as 0 or 1
+        db.inventory.replace_one(where, original)
 
 
 def test_status_moves_follow_the_rules(dash):
@@ -212,7 +213,7 @@ def test_a_soft_deleted_order_is_left_alone(dash):
         assert request(base, "POST", f"/api/orders/{order['order_id']}/status", {"status": "shipped"})[0] == 404
         assert db.orders.find_one({"_id": order["_id"]})["status"] == "pending"
     finally:
-        db.orders.update_one({"_id": order["_id"]}, {"$set": {"deleted": False}})
+        db.orders.replace_one({"_id": order["_id"]}, order)
 
 
 def test_the_simulator_moves_orders_only_as_the_rules_allow():

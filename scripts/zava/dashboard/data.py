@@ -127,14 +127,14 @@ class Dashboard:
         """The store's live inventory lines, ordered by aisle, shelf, bin."""
         docs = list(self.db.inventory.find({"store_id": known_store(store_id), **LIVE}, INVENTORY_FIELDS))
         products = self.products()
-        rows = [inventory_row(d, products) for d in docs]
+        rows = [{**inventory_row(d, products), "deleted": False} for d in docs]  # live: the filter says so
         return sorted(rows, key=lambda r: (r["aisle"], r["shelf"], r["bin"], r["product_id"]))
 
     def recent_orders(self, store_id: str, limit: int = RECENT_ORDERS) -> list[dict[str, Any]]:
         """The store's latest live orders, newest first (orders_by_store_date)."""
         query = {"store_id": known_store(store_id), **LIVE}
         docs = self.db.orders.find(query, ORDER_FIELDS).sort("order_date", -1).limit(limit)
-        return [order_row(d) for d in docs]
+        return [{**order_row(d), "deleted": False} for d in docs]  # live: the filter says so
 
     def order_items(self, order_id: str) -> list[dict[str, Any]]:
         """The live items of a live order; Rejected (404) when there is no such order."""
