@@ -112,3 +112,12 @@ def world(mongo_uri, tmp_path_factory):
             "settings": settings,
             "local": server_info(db.client).is_local,
         }
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """One line when the browser tests of the store dashboard could not run here."""
+    from browser import browser_missing
+
+    missing = browser_missing()
+    if missing:
+        terminalreporter.write_line(f"browser tests did not run: {missing}")

@@ -26,13 +26,12 @@ from zava.model.catalog import MONTHS
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.reference import STORES, Store
-from zava.model.rules import LIVE, LOW_STOCK, OPEN_STATUSES, RESTOCK_FACTOR
+from zava.model.rules import LIVE, LOW_STOCK, NEXT_STATUS, OPEN_STATUSES, RESTOCK_FACTOR, can_move
 from zava.model.timestamps import iso
 
 # event kind -> share of events; a kind with nothing to do falls back to a new order
 EVENT_WEIGHTS: dict[str, float] = {"order": 0.50, "status": 0.25, "restock": 0.10, "move": 0.10, "cancel": 0.05}
 IDLE = "idle"  # a new order was due but the store had nothing in stock
-NEXT_STATUS = {"pending": "shipped", "shipped": "completed"}
 RECENT_ORDERS = 1000  # open (pending or shipped) orders of the chosen stores picked up at start
 MOVABLE = {"shelf": "ABCDEF", "bin": [f"{n:02d}" for n in range(1, 25)]}  # location fields a move may set
 MAX_BACKLOG_S = 1.0  # when the server falls further behind than this, the schedule forgets the rest
@@ -239,6 +238,8 @@ class Simulator:
 
     def _set_status(self, order_id: str, current: str, status: str) -> bool:
         """Move an order on only when it still has `current` status (so it happens once)."""
+        if not can_move(current, status):
+            raise ValueError(f"{current} -> {status} is not a legal status move (rules.STATUS_MOVES)")
         moved = self.db.orders.update_one(
             {"_id": order_id, "status": current}, {"$set": {"status": status, "updated_at": iso(datetime.now(UTC))}}
         )

@@ -1,0 +1,54 @@
+"""Serve a live dashboard of one store: key figures, inventory, recent orders, revenue, changes as they happen."""
+
+from __future__ import annotations
+
+import errno
+import sys
+
+from common import ConfigError, KitError, connected
+from zava.cli import base_parser, cli
+from zava.console import ok, say
+from zava.dashboard.data import Dashboard, store_list
+from zava.dashboard.server import DashboardServer
+from zava.model.rules import LIVE
+
+
+@cli
+def main(argv: list[str] | None = None) -> int:
+    parser = base_parser(__doc__)
+    parser.add_argument("--store", default="store_seattle", metavar="ID", help="the store shown first (store_seattle)")
+    parser.add_argument("--port", type=int, default=8000, help="port to serve on (8000)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (127.0.0.1: this machine only)")
+    args = parser.parse_args(argv)
+    stores = [s["store_id"] for s in store_list()]
+    if args.store not in stores:
+        raise ConfigError(f"--store: unknown store {args.store!r}; choose from {', '.join(stores)}")
+    if not 0 < args.port < 65536:
+        raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
+    with connected(args) as (config, client):
+        db = client[config.database]
+        if db.inventory.find_one({"store_id": args.store, **LIVE}, {"_id": 1}) is None:
+            raise KitError(
+                f"no inventory for {args.store} in database '{config.database}': load the dataset first "
+                "(python scripts/generate_mongodb_data.py)"
+            )
+        try:
+            server = DashboardServer((args.host, args.port), Dashboard(db), args.store)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise KitError(f"port {args.port} on {args.host} is in use: choose another with --port") from None
+            raise KitError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
+        with server:
+            ok(f"dashboard of {args.store} at {server.url}?store={args.store} (Ctrl-C stops)")
+            if not args.quiet and args.host not in ("127.0.0.1", "localhost", "::1"):
+                say(f"listening on {args.host}: anyone who can reach this address can change stock and orders")
+            try:
+                server.serve_forever(poll_interval=0.2)
+            except KeyboardInterrupt:
+                server.stopping.set()
+                say("stopped")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
