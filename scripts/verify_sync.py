@@ -1,6 +1,7 @@
 """Check that Ditto holds what MongoDB holds: counts per synced collection and a sample compared field by field.
 
-Reads Ditto over its HTTP API (DITTO_APP_ID, DITTO_API_KEY, DITTO_CLOUD_ENDPOINT) and MongoDB as every script does.
+Reads Ditto over its HTTP API v5 (DITTO_APP_ID, DITTO_API_KEY, DITTO_CLOUD_ENDPOINT: the app's Cloud URL Endpoint)
+and MongoDB as every script does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from zava.console import ok, say, table, warn
 from zava.ditto.http_api import DittoClient
 from zava.http_retry import backoff
 from zava.mongo.server import server_info
-from zava.verify.sync_check import HEADERS, check_all, details
+from zava.verify.sync_check import COUNT_QUERY, HEADERS, MODES, check_all, details
 
 
 @cli
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=20, metavar="N", help="documents compared per collection (20)")
     parser.add_argument("--wait", type=float, default=0, metavar="SECONDS", help="recheck until in sync, up to SECONDS")
+    parser.add_argument(
+        "--mode", choices=MODES, default="json", help="the connector's mode for the collections (json, as configured)"
+    )
     args = parser.parse_args(argv)
     if args.sample < 0:
         raise ConfigError(f"--sample must be at least 0, got {args.sample}")
@@ -39,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + args.wait
         rounds = 0
         while True:
-            checks = check_all(db, ditto, args.sample)
+            checks = check_all(db, ditto, args.sample, args.mode)
             behind = [c.summary() for c in checks if not c.in_sync]
             left = deadline - time.monotonic()
             if not behind or left <= 0:
@@ -49,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"not in sync yet: {'; '.join(behind)}; checking again in {delay:.1f} s")
             time.sleep(delay)
             rounds += 1
+        if ditto.count_refused and not args.quiet:
+            say(f"Ditto refused SELECT COUNT(*) ({ditto.count_refused}); counted with /store/count ({COUNT_QUERY})")
         print(table(HEADERS, [c.row() for c in checks]))
         for line in details(checks):
             warn(line)

@@ -21,13 +21,16 @@ from helpers import free_port, http_server, run_script
 from zava.ditto.http_api import DittoClient, cloud_endpoint
 from zava.model.collections import COLLECTIONS
 from zava.mongo.server import server_info
-from zava.verify.sync_check import differences
+from zava.verify.sync_check import compare, differences
 
 KEY = "dtto-api-key-7f3a9c21-do-not-leak"
 APP_ID = "2b9a5c1e-0f4d-4c7a-9e1b-5d6f7a8b9c0d"
 COUNT = re.compile(r"SELECT COUNT\(\*\) AS n FROM (\w+) WHERE deleted = false")
 BY_ID = re.compile(r"SELECT \* FROM (\w+) WHERE _id = :id")
 SYNCED = [c for c in COLLECTIONS if c.synced]
+# The paths Ditto documents: DQL on v5 (strict mode off, MAPs), and the legacy count endpoint.
+EXECUTE_PATH = "/api/v5/store/execute"
+COUNT_PATH = "/api/v4/store/count"
 
 
 def key_of(doc_id: object) -> str:
@@ -57,6 +60,9 @@ class DittoStub:
         self.statements: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
         self.delay = 0.0  # seconds to wait before answering (a slow or stuck service)
+        self.refuse_count = False  # answer SELECT COUNT(*) with HTTP 400, as a Ditto without it would
+        self.counted: list[dict] = []  # bodies POSTed to the count endpoint
+        self.txn = 1000
 
     @property
     def endpoint(self) -> str:
@@ -86,34 +92,51 @@ class DittoStub:
         keys = list(docs) if keys is None else [k for k in keys if k in docs]
         return [docs[k] for k in keys if self.hidden.get((collection, k), 0) <= now]
 
-    def answer(self, auth: str, body: dict) -> tuple[int, dict, dict[str, str]]:
+    def live(self, collection: str) -> int:
+        return sum(1 for d in self.visible(collection) if d.get("deleted") is False)
+
+    def answer(self, path: str, auth: str, body: dict) -> tuple[int, dict, dict[str, str]]:
+        """POST /api/v5/store/execute ({statement, args} in; transactionId, queryType, items, mutatedDocumentIds,
+        warnings, totalWarningsCount out) and POST /api/v4/store/count ({collection, query, args}; count, txnId)."""
         time.sleep(self.delay)
         with self.lock:
             failure = self.failures.popleft() if self.failures else None
+            self.txn += 1
         if failure:
             status, headers = failure
             return status, {"error": {"description": f"scripted {status} for {auth}"}}, headers
         if auth != f"Bearer {KEY}":
             return 401, {"error": {"description": f"invalid API key {auth}"}}, {}
+        if path == COUNT_PATH:
+            self.counted.append(body)
+            if body.get("query") != "deleted == false" or not isinstance(body.get("collection"), str):
+                return 400, {"error": {"description": f"unsupported count {body}"}}, {}
+            return 200, {"count": self.live(body["collection"]), "txnId": self.txn}, {}
         statement, args = body.get("statement", ""), body.get("args", {})
         self.statements.append((statement, args))
+        if ";" in statement:
+            return 400, {"error": {"description": "one statement per request"}}, {}
         if match := COUNT.fullmatch(statement):
-            items = [{"n": sum(1 for d in self.visible(match[1]) if d.get("deleted") is False)}]
+            if self.refuse_count:
+                return 400, {"error": {"description": "COUNT is not supported here"}}, {}
+            items = [{"n": self.live(match[1])}]
         elif match := BY_ID.fullmatch(statement):
             items = self.visible(match[1], [key_of(args["id"])])
         else:
             return 400, {"error": {"description": f"unsupported statement {statement}"}}, {}
-        return 200, {"queryType": "select", "items": items, "mutatedDocumentIds": [], "warnings": []}, {}
+        body = {"transactionId": self.txn, "queryType": "select", "items": items, "mutatedDocumentIds": []}
+        return 200, {**body, "warnings": [], "totalWarningsCount": 0}, {}
 
 
 def make_handler(stub: DittoStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.path != "/api/v4/store/execute":
+            if self.path not in (EXECUTE_PATH, COUNT_PATH):
                 status, body, headers = 404, {"error": {"description": "no such route"}}, {}
             else:
-                status, body, headers = stub.answer(self.headers.get("Authorization", ""), json.loads(raw or b"{}"))
+                auth = self.headers.get("Authorization", "")
+                status, body, headers = stub.answer(self.path, auth, json.loads(raw or b"{}"))
             payload = json.dumps(body).encode()
             try:
                 self.send_response(status)
@@ -294,12 +317,29 @@ def test_wrong_key_echoed_back_is_never_printed(ditto_env, stub, monkeypatch, ca
     assert code == 1 and "DITTO_API_KEY" in err and "wrong-" not in out + err
 
 
-def test_404_names_the_app_id_and_endpoint(ditto_env, monkeypatch, stub, capsys) -> None:
+def test_404_names_the_endpoint_setting(ditto_env, monkeypatch, stub, capsys) -> None:
     monkeypatch.setenv("DITTO_CLOUD_ENDPOINT", stub.endpoint + "/not-here/")
     code, _, _, err = run(ditto_env, capsys)
     assert code == 1
     line = err.strip().splitlines()[-1]
-    assert "HTTP 404" in line and "DITTO_APP_ID" in line and "DITTO_CLOUD_ENDPOINT" in line
+    assert "HTTP 404" in line and "/not-here/api/v5/store/execute" in line and "DITTO_CLOUD_ENDPOINT" in line
+    assert "Cloud URL Endpoint" in line
+
+
+def test_refused_count_falls_back_to_the_count_endpoint(loaded, stub, client, db_name, capsys) -> None:
+    stub.refuse_count = True
+    stub.drop("orders", "order_00000007")
+    code, rows, _, err = run([*loaded, "--sample", "0"], capsys)
+    assert code == 1
+    assert [s for s, _ in stub.statements if COUNT.fullmatch(s)] == [
+        "SELECT COUNT(*) AS n FROM stores WHERE deleted = false"
+    ]  # refused once, then never asked again
+    assert [b["collection"] for b in stub.counted] == [c.name for c in SYNCED]
+    assert all(b["query"] == "deleted == false" for b in stub.counted)
+    assert "Ditto refused SELECT COUNT(*)" in err and "counted with /store/count (deleted == false)" in err
+    db = client[db_name]
+    assert counts(rows["orders"][1]) == db.orders.count_documents({}) - 1
+    assert counts(rows["stores"][0]) == counts(rows["stores"][1]) == 8
 
 
 def test_gives_up_after_the_retries(stub) -> None:
@@ -351,7 +391,8 @@ def test_connection_string_in_the_endpoint_exits_2_with_a_hint(ditto_env, monkey
     result = run_script("verify_sync", *ditto_env)
     assert result.returncode == 2 and result.stdout == ""
     assert "DITTO_CLOUD_ENDPOINT holds a MongoDB connection string" in result.stderr
-    assert "MONGODB_CONNECTION_STRING" in result.stderr and "https://<app-id>.cloud.ditto.live" in result.stderr
+    assert "MONGODB_CONNECTION_STRING" in result.stderr and "Cloud URL Endpoint" in result.stderr
+    assert "cloud.ditto.live" not in result.stderr
     assert "Sup3rSecret" not in result.stderr and KEY not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -361,6 +402,7 @@ def test_connection_string_in_the_endpoint_exits_2_with_a_hint(ditto_env, monkey
     [
         (["DITTO_APP_ID"], "DITTO_APP_ID is not set"),
         (["DITTO_APP_ID", "DITTO_API_KEY"], "DITTO_APP_ID and DITTO_API_KEY are not set"),
+        (["DITTO_CLOUD_ENDPOINT"], "DITTO_CLOUD_ENDPOINT is not set"),
     ],
 )
 def test_missing_settings_exit_2_naming_them(ditto_env, monkeypatch, capsys, unset, named) -> None:
@@ -371,14 +413,35 @@ def test_missing_settings_exit_2_naming_them(ditto_env, monkeypatch, capsys, uns
     assert err.strip().startswith(f"error: {named}")
 
 
-def test_endpoint_defaults_to_the_app_and_is_normalised() -> None:
-    assert cloud_endpoint(None, APP_ID) == f"https://{APP_ID}.cloud.ditto.live"
-    assert cloud_endpoint(f" {APP_ID}.cloud.ditto.live/ ", APP_ID) == f"https://{APP_ID}.cloud.ditto.live"
-    assert cloud_endpoint(f"https://{APP_ID}.cloud.ditto.live/api/v4/", APP_ID) == f"https://{APP_ID}.cloud.ditto.live"
-    assert cloud_endpoint("http://127.0.0.1:8080/api/v4/store/execute", APP_ID) == "http://127.0.0.1:8080"
-    for bad in ("ftp://example.com", "https://", "https://x.cloud.ditto.live/?token=1"):
-        with pytest.raises(ConfigError, match="DITTO_CLOUD_ENDPOINT must be a URL"):
-            cloud_endpoint(bad, APP_ID)
+def test_missing_endpoint_is_one_line_and_exits_2_without_a_guess(ditto_env, monkeypatch) -> None:
+    monkeypatch.delenv("DITTO_CLOUD_ENDPOINT")
+    result = run_script("verify_sync", *ditto_env)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: DITTO_CLOUD_ENDPOINT is not set")
+    assert "Cloud URL Endpoint" in lines[0] and "cloud.ditto.live" not in lines[0]
+
+
+def test_endpoint_comes_from_the_setting_and_is_normalised() -> None:
+    host = "a1b2c3d4-e5f6-7a8b-9c0d-e1f2a3b4c5d6.cloud.example.net"  # whatever the portal shows
+    assert cloud_endpoint(f" {host}/ ") == f"https://{host}"
+    assert cloud_endpoint(f"https://{host}/api/v4/") == f"https://{host}"
+    assert cloud_endpoint(f"https://{host}/api/v5/store/execute") == f"https://{host}"
+    assert cloud_endpoint("http://127.0.0.1:8080/api/v4/store/execute") == "http://127.0.0.1:8080"
+    for missing in (None, "", "  "):
+        with pytest.raises(ConfigError, match="^DITTO_CLOUD_ENDPOINT is not set: .*Cloud URL Endpoint"):
+            cloud_endpoint(missing)
+    for bad in ("ftp://example.com", "https://", f"https://{host}/?token=1"):
+        with pytest.raises(ConfigError, match="DITTO_CLOUD_ENDPOINT must be"):
+            cloud_endpoint(bad)
+
+
+def test_requests_use_the_v5_execute_path_and_one_statement_each(stub) -> None:
+    ditto = DittoClient(cloud_endpoint(stub.endpoint + "/api/v5"), KEY, APP_ID)
+    assert ditto.execute("SELECT COUNT(*) AS n FROM stores WHERE deleted = false") == [{"n": 0}]
+    assert ditto.count("stores", "deleted == false") == 0
+    with pytest.raises(KitError, match="one statement per request"):
+        ditto.execute("SELECT * FROM stores WHERE _id = :id;\nSELECT * FROM orders WHERE _id = :id", {"id": "x"})
 
 
 # ---------------------------------------------------------------- comparison rules
@@ -414,3 +477,28 @@ def test_comparison_follows_the_connectors_conversions() -> None:
         "when: MongoDB 2025-01-02T03:04:05Z, Ditto 2025-01-02",
     ]
     assert differences({"m": {"a": 1}}, {"m": "a=1"}) == ['m: MongoDB {"a":1}, Ditto a=1']
+
+
+def test_types_follow_the_connectors_json_and_ejson_modes() -> None:
+    from datetime import UTC, datetime
+
+    from bson import Decimal128, ObjectId
+
+    store = next(c for c in SYNCED if c.name == "stores")
+    when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    oid = ObjectId("507f1f77bcf86cd799439011")
+    mongo = {"_id": oid, "store_id": "s1", "price": Decimal128("19.90"), "at": when, "n": 3, "m": {"d": when}}
+    as_json = {"_id": "s1", "store_id": "s1", "price": "19.9", "at": "2025-01-02T03:04:05.000Z", "n": 3,
+               "m": {"d": "2025-01-02T03:04:05Z"}}  # fmt: skip
+    assert compare(store, mongo, as_json) == []
+    wrong = {**as_json, "price": 19.9, "at": {"$date": 1735787045000}, "m": {"d": "2025-01-02T03:04:06Z"}}
+    assert compare(store, mongo, wrong) == [
+        'at: MongoDB 2025-01-02T03:04:05+00:00, Ditto {"$date":1735787045000}',
+        "m.d: MongoDB 2025-01-02T03:04:05+00:00, Ditto 2025-01-02T03:04:06Z",
+        "price: MongoDB 19.90, Ditto 19.9",
+    ]
+    as_ejson = {"_id": "s1", "store_id": "s1", "price": {"$numberDecimal": "19.90"},
+                "at": {"$date": {"$numberLong": "1735787045000"}}, "n": {"$numberInt": "3"},
+                "m": {"d": {"$date": {"$numberLong": "1735787045000"}}}}  # fmt: skip
+    assert compare(store, mongo, as_ejson, "ejson") == []
+    assert compare(store, mongo, as_json, "ejson") != []

@@ -63,9 +63,11 @@ def post_with_retries(
     retries: int,
     sleep: Callable[[float], None],
     what: str,
+    refused: Callable[[str], KitError] | None = None,
     **request: Any,
 ) -> requests.Response:
-    """POST, retrying 429, 5xx and network failures with backoff; `fail` turns anything else into one line."""
+    """POST, retrying 429, 5xx and network failures with backoff; `fail` turns anything else into one line
+    (`refused`, when given, the service turning the request down: 4xx other than 401, 403 and 404)."""
     attempts = retries + 1
     tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
     for attempt in range(attempts):
@@ -95,5 +97,5 @@ def post_with_retries(
                 raise fail(f"{service.name} kept failing (HTTP {status}) after {tries}: {error_message(response)}")
             sleep(backoff(attempt, response.headers.get("Retry-After")))
             continue
-        raise fail(f"{service.name} rejected {what} (HTTP {status}): {error_message(response)}")
+        raise (refused or fail)(f"{service.name} rejected {what} (HTTP {status}): {error_message(response)}")
     raise AssertionError("unreachable")

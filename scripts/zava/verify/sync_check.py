@@ -6,20 +6,25 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bson import Decimal128, ObjectId
+from bson import Decimal128, ObjectId, json_util
+from bson.json_util import CANONICAL_JSON_OPTIONS
 from pymongo.database import Database
 
 from common import KitError
 from zava.ditto.connector import ditto_id, synced
-from zava.ditto.http_api import DittoClient
+from zava.ditto.http_api import DittoClient, Refused
 from zava.model.collections import Collection
 from zava.model.rules import LIVE
 from zava.mongo.initial_sync import page_key
 
 COUNT_DQL = "SELECT COUNT(*) AS n FROM {collection} WHERE deleted = false"
+# The same filter in the legacy query language of the count endpoint, used when Ditto refuses COUNT_DQL.
+COUNT_QUERY = "deleted == false"
 FETCH_DQL = "SELECT * FROM {collection} WHERE _id = :id"
+MODES = ("json", "ejson")  # the connector's per-collection `mode`; the kit's configuration uses json
 
 
 @dataclass
@@ -62,13 +67,22 @@ HEADERS = ("collection", "mongo", "ditto", "sampled", "matching", "missing", "di
 
 
 def show(value: Any, limit: int = 60) -> str:
-    """A value on one short line: strings bare, everything else as compact JSON."""
+    """A value on one short line: strings, dates and decimals bare, everything else as compact JSON."""
+    if isinstance(value, (datetime, Decimal)):
+        value = value.isoformat() if isinstance(value, datetime) else str(value)
     text = value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def expected_value(value: Any) -> Any:
-    """The value the connector writes to Ditto for a MongoDB value (JSON mode); dates stay datetimes."""
+def expected_value(value: Any, mode: str = "json") -> Any:
+    """The value the connector writes to Ditto for a MongoDB value.
+
+    json mode: ObjectId as its hex string, Decimal128 as a string (kept here as a Decimal, compared with
+    Ditto's string by value), dates as ISO-8601 strings (kept as datetimes, compared by instant).
+    ejson mode: MongoDB's canonical Extended JSON ({"$date": …}, {"$numberDecimal": "…"}, {"$numberInt": "…"}).
+    """
+    if mode == "ejson":
+        return json.loads(json_util.dumps(value, json_options=CANONICAL_JSON_OPTIONS))
     if isinstance(value, dict):
         return {k: expected_value(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -76,20 +90,30 @@ def expected_value(value: Any) -> Any:
     if isinstance(value, ObjectId):
         return str(value)
     if isinstance(value, Decimal128):
-        return float(value.to_decimal())
+        return value.to_decimal()
     return value
 
 
 def _same_instant(moment: datetime, other: Any) -> bool:
-    """A BSON date against Ditto's ISO string or epoch milliseconds."""
+    """A BSON date against Ditto's ISO-8601 string (json mode)."""
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if isinstance(other, str):
-        try:
-            parsed = datetime.fromisoformat(other)
-        except ValueError:
-            return False
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) == moment
-    return isinstance(other, (int, float)) and not isinstance(other, bool) and other == moment.timestamp() * 1000
+    if not isinstance(other, str):
+        return False
+    try:
+        parsed = datetime.fromisoformat(other)
+    except ValueError:
+        return False
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) == moment
+
+
+def _same_decimal(expected: Decimal, other: Any) -> bool:
+    """A Decimal128 against Ditto's string (json mode): equal by value, so "19.90" matches "19.9"."""
+    if not isinstance(other, str):
+        return False
+    try:
+        return Decimal(other) == expected
+    except InvalidOperation:
+        return False
 
 
 def _same_scalar(expected: Any, actual: Any) -> bool:
@@ -99,6 +123,8 @@ def _same_scalar(expected: Any, actual: Any) -> bool:
         return expected == actual or math.isclose(expected, actual, rel_tol=1e-12)
     if isinstance(expected, datetime):
         return _same_instant(expected, actual)
+    if isinstance(expected, Decimal):
+        return _same_decimal(expected, actual)
     return type(expected) is type(actual) and expected == actual
 
 
@@ -122,9 +148,12 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
     return []
 
 
-def compare(collection: Collection, mongo_doc: dict[str, Any], ditto_doc: dict[str, Any]) -> list[str]:
+def compare(
+    collection: Collection, mongo_doc: dict[str, Any], ditto_doc: dict[str, Any], mode: str = "json"
+) -> list[str]:
     """Differences between a MongoDB document and its Ditto copy, _id by the connector's mapping."""
-    wanted = {k: expected_value(v) for k, v in mongo_doc.items()} | {"_id": ditto_id(collection, mongo_doc)}
+    wanted = {k: expected_value(v, mode) for k, v in mongo_doc.items()}
+    wanted["_id"] = expected_value(ditto_id(collection, mongo_doc), mode)
     return differences(wanted, ditto_doc)
 
 
@@ -139,6 +168,16 @@ def sample(db: Database, name: str, size: int, total: int) -> list[dict[str, Any
 
 
 def ditto_count(ditto: DittoClient, name: str) -> int:
+    """Live documents in Ditto: SELECT COUNT(*), or, once Ditto has refused that, the documented count endpoint."""
+    if not ditto.count_refused:
+        try:
+            return _dql_count(ditto, name)
+        except Refused as exc:
+            ditto.count_refused = str(exc)
+    return ditto.count(name, COUNT_QUERY)
+
+
+def _dql_count(ditto: DittoClient, name: str) -> int:
     items = ditto.execute(COUNT_DQL.format(collection=name))
     if not items:
         return 0
@@ -148,7 +187,9 @@ def ditto_count(ditto: DittoClient, name: str) -> int:
     return int(value)
 
 
-def check_collection(db: Database, ditto: DittoClient, collection: Collection, size: int) -> CollectionCheck:
+def check_collection(
+    db: Database, ditto: DittoClient, collection: Collection, size: int, mode: str = "json"
+) -> CollectionCheck:
     """Counts on both sides, then each sampled document fetched from Ditto by its mapped _id and compared."""
     mongo_count = db[collection.name].count_documents(LIVE)
     check = CollectionCheck(collection.name, mongo_count, ditto_count(ditto, collection.name))
@@ -158,13 +199,13 @@ def check_collection(db: Database, ditto: DittoClient, collection: Collection, s
         check.sampled += 1
         if not found:
             check.missing.append(show(wanted, 200))
-        elif problems := compare(collection, doc, found[0]):
+        elif problems := compare(collection, doc, found[0], mode):
             check.differing[show(wanted, 200)] = problems
     return check
 
 
-def check_all(db: Database, ditto: DittoClient, size: int) -> list[CollectionCheck]:
-    return [check_collection(db, ditto, c, size) for c in synced()]
+def check_all(db: Database, ditto: DittoClient, size: int, mode: str = "json") -> list[CollectionCheck]:
+    return [check_collection(db, ditto, c, size, mode) for c in synced()]
 
 
 def details(checks: list[CollectionCheck], limit: int = 10) -> list[str]:
