@@ -164,3 +164,12 @@ def test_shapes_without_a_translation_refuse_instead_of_guessing():
     for call in refused:
         with pytest.raises(KitError, match="no DQL translation|name the parts"):
             to_dql(call)
+
+
+def test_every_app_statement_is_one_dql_statement_per_execute_call() -> None:
+    from zava.ditto.dql import SUBSCRIPTIONS, UPDATES
+
+    statements = [s.dql for group in SUBSCRIPTIONS.values() for s in group]
+    statements += [one for u in UPDATES.values() for one in u.statements]
+    assert statements and not [s for s in statements if ";" in s]
+    assert len(UPDATES["new_order"].statements) == 2

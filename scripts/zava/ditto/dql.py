@@ -9,6 +9,11 @@ from dataclasses import dataclass
 class Statement:
     dql: str
     purpose: str
+    then: tuple[str, ...] = ()  # further statements: each is its own execute call (one statement per call)
+
+    @property
+    def statements(self) -> tuple[str, ...]:
+        return (self.dql, *self.then)
 
 
 SUBSCRIPTIONS: dict[str, tuple[Statement, ...]] = {
@@ -61,7 +66,8 @@ UPDATES: dict[str, Statement] = {
         "retire a product: documents are never removed, so every device learns of the deletion",
     ),
     "new_order": Statement(
-        "INSERT INTO orders DOCUMENTS (:order);\nINSERT INTO order_items DOCUMENTS (:item)",
-        "an order taken offline: one INSERT per document, order items with UUID ids",
+        "INSERT INTO orders DOCUMENTS (:order)",
+        "an order taken offline: one INSERT per document, each its own `execute` call, order items with UUID ids",
+        then=("INSERT INTO order_items DOCUMENTS (:item)",),
     ),
 }

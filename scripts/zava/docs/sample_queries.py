@@ -57,6 +57,25 @@ def args_line(names: list[str]) -> str:
     return "-- args: " + js({name: values[name] for name in names})
 
 
+PROVEN_NOTE = (
+    "{what} {is_are} not in the functions and operators Ditto's DQL reference lists; `python "
+    "scripts/ditto_local_check.py` runs this DQL on a real local Ditto store (Ditto Python SDK 5.x, strict mode off) "
+    "and gets MongoDB's answer, and the test suite does so wherever the SDK is installed."
+)
+
+
+def undocumented(dql: str) -> list[str]:
+    """The constructs of `dql` outside Ditto's documented function and operator lists."""
+    return [name for name, mark in (("`SUBSTR(...)`", "SUBSTR("), ("`IN [...]`", " IN [")) if mark in dql]
+
+
+def proven_note(dql: str) -> list[str]:
+    found = undocumented(dql)
+    if not found:
+        return []
+    return [PROVEN_NOTE.format(what=" and ".join(found), is_are="are" if len(found) > 1 else "is"), ""]
+
+
 def dql_block(query: SampleQuery) -> list[str]:
     names = params_in(query.ditto_calls())
     return ([args_line(names)] if names else []) + [query_dql(query)]
@@ -115,6 +134,7 @@ def markdown() -> str:
         lines += [f"## `{query.name}`: {query.title}", "", "MongoDB (mongosh):", "", "```js"]
         lines += mongosh_block(query)
         lines += ["```", "", "Ditto (DQL):", "", "```sql", *dql_block(query), "```", ""]
+        lines += proven_note(query_dql(query))
         if query.note:
             lines += [query.note, ""]
     lines += [
@@ -161,7 +181,18 @@ def markdown() -> str:
         lines += [f"### {role}", "", "| subscription | for |", "|---|---|"]
         lines += [f"| `{s.dql}` | {s.purpose} |" for s in statements]
         lines.append("")
-    lines += ["## Ditto updates the apps issue", ""]
+        for s in statements:
+            if undocumented(s.dql):
+                lines += [f"`{s.dql}`: `IN [...]` is proven on the real SDK by the queries above that use it.", ""]
+    lines += [
+        "## Ditto updates the apps issue",
+        "",
+        "`location_move` sets fields inside `location` (`SET location.aisle = …`), so two devices moving",
+        "different fields both win: `location` is a MAP only with DQL strict mode off, on the apps (the",
+        "default from SDK 5.0; SDK 4.11 to 4.x must run `ALTER SYSTEM SET DQL_STRICT_MODE = false` before",
+        "starting sync) and on the connector's collections. CONNECTOR_SETUP.md (DQL strict mode) has the details.",
+        "",
+    ]
     for name, statement in UPDATES.items():
         lines += [
             f"### `{name}`",
@@ -169,8 +200,10 @@ def markdown() -> str:
             statement.purpose[0].upper() + statement.purpose[1:] + ".",
             "",
             "```sql",
-            statement.dql,
+            *statement.statements,
             "```",
             "",
         ]
+        if len(statement.statements) > 1:
+            lines += ["Each line is its own `execute` call: one DQL statement per call.", ""]
     return "\n".join(lines).rstrip() + "\n"

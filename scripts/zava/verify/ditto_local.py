@@ -79,11 +79,11 @@ def read_subset(db: Database, subset: Subset) -> dict[str, list[dict]]:
 @dataclass(frozen=True)
 class Check:
     name: str
-    dql: str  # one or more statements separated by ";"
+    dql: str | tuple[str, ...]  # one statement, or several: one execute call each
     args: dict[str, Any]
     expected: Callable[[], list[dict]]  # MongoDB's rows over the subset, in Ditto's form
     order: Callable[[dict], Any] | None = None  # the DQL's ORDER BY: Ditto's rows must follow it
-    read_back: tuple[str, dict[str, Any]] | None = None  # writes: the SELECT whose rows are compared
+    read_back: tuple[str | tuple[str, ...], dict[str, Any]] | None = None  # writes: the SELECTs compared
 
 
 @dataclass
@@ -252,10 +252,10 @@ def write_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
         ),
         Check(
             "new_order",
-            UPDATES["new_order"].dql,
+            UPDATES["new_order"].statements,
             {"order": new_order, "item": new_item},
             lambda: [new_order, new_item],
-            read_back=(f"{read('orders')};\nSELECT * FROM order_items WHERE order_id = :id", {"id": new_id}),
+            read_back=((read("orders"), "SELECT * FROM order_items WHERE order_id = :id"), {"id": new_id}),
         ),
     ]
 
@@ -301,9 +301,11 @@ def difference(ditto: list[dict], mongo: list[dict], order: Callable[[dict], Any
     return f"{counts}; closest pair differs at {path}: Ditto {in_ditto!r}, MongoDB {in_mongo!r}"
 
 
-async def _run_statements(store: LocalStore, dql: str, args: dict[str, Any]) -> tuple[list[dict], int]:
+async def _run_statements(
+    store: LocalStore, dql: str | tuple[str, ...], args: dict[str, Any]
+) -> tuple[list[dict], int]:
     rows, mutated = [], 0
-    for statement in (s.strip() for s in dql.split(";") if s.strip()):
+    for statement in (dql,) if isinstance(dql, str) else dql:
         found, changed = await store.execute(statement, args)
         rows += found
         mutated += changed
