@@ -22,7 +22,7 @@ from pymongo.database import Database
 from common import ConfigError, KitError
 from zava.ditto.dql import UPDATES
 from zava.ditto.local_store import LocalStore, to_ditto
-from zava.ditto.translate import columns, core, order_by, query_dql
+from zava.ditto.translate import columns, core, order_by, query_statements
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.rules import LIVE
@@ -185,7 +185,7 @@ def read_checks(db: Database, subset: Subset, p: Params) -> list[Check]:
         run.append(
             Check(
                 query.name,
-                query_dql(query),
+                query_statements(query),
                 {name: getattr(p, name) for name in params_in(calls)},
                 _expected(db, calls, p, held),
                 order=_ordering(calls),
