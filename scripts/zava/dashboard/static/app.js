@@ -276,13 +276,11 @@ function listen() {
   if (state.source) state.source.close();
   const store = state.store;
   const resume = state.lastEventId ? `?last_event_id=${encodeURIComponent(state.lastEventId)}` : "";
-  state.listenMs = performance.now();
   const source = new EventSource(`/api/stores/${store}/events${resume}`);
   state.source = source;
   const remember = (e) => { if (e.lastEventId) state.lastEventId = e.lastEventId; };
   source.addEventListener("hello", (e) => {
     remember(e);
-    state.helloMs = performance.now();
     const hello = JSON.parse(e.data);
     setLive(true, "live");
     if (hello.page) showPage(hello.page); // a fresh stream brings the whole page; a resumed one only changes
