@@ -37,12 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--rate must be a number of events per second above 0, got {args.rate:g}")
     if not (0 <= args.duration < math.inf):
         raise ConfigError(f"--duration must be 0 (until Ctrl-C) or more seconds, got {args.duration:g}")
-    with connected(args) as (config, client), client.start_session() as session:
+    with connected(args) as (config, client), client.start_session() as session, stop_on_signals() as stopping:
         repaired = repair(client[config.database])
         if not args.quiet or repaired.items or repaired.headers:
             say(repaired.line())
         if args.repair_only:
-            return 0
+            return stopping.exit_code
         transactions = uses_transactions(client)
         rng = np.random.default_rng(args.seed)
         simulator = Simulator(client[config.database], stores, rng, session if transactions else None)
@@ -51,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             span = f"for {args.duration:g} s" if args.duration else "until Ctrl-C"
             each = "each event in a transaction" if transactions else "crash-safe write order"
             say(f"simulating {args.rate:g} events/s at {len(stores)} stores {span}, {each} (Ctrl-C stops, summarised)")
-        with stop_on_signals() as stopping:
-            tally = run(simulator.step, args.rate, args.duration, stopping, _status if live else None)
+        tally = run(simulator.step, args.rate, args.duration, stopping, _status if live else None)
         if live:
             sys.stderr.write("\r\033[K")
         print(table(["event", "count"], tally.rows()))

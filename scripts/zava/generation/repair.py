@@ -14,7 +14,6 @@ second time.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +98,3 @@ def repair(
             continue
         done.headers += db.orders.delete_one({"_id": header["_id"]}).deleted_count
     return done
-
-
-def is_live_order(order_id: object) -> bool:
-    return isinstance(order_id, str) and re.fullmatch(LIVE_ORDER_PATTERN, order_id) is not None
