@@ -50,9 +50,10 @@ def orphan_item(db, order_id: str) -> dict:
 
 def test_sigkill_at_random_moments_then_one_start_leaves_a_passing_report(loaded, settings, capsys):
     chance = random.Random(16)
-    debris, began = [], time.monotonic()
+    debris, repairs, began = [], [], time.monotonic()
     for _ in range(KILLS):
-        process, _ = started(settings)
+        process, lines = started(settings)
+        repairs += [line.strip() for line in lines if line.startswith("repaired:")]
         time.sleep(chance.uniform(0.05, 0.6))
         process.kill()
         process.communicate(timeout=30)
@@ -61,12 +62,15 @@ def test_sigkill_at_random_moments_then_one_start_leaves_a_passing_report(loaded
     killed = time.monotonic() - began
     orders_before = loaded.orders.count_documents({})
     process, lines = started(settings)
+    time.sleep(1)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 143, err
     repaired = next(line for line in lines if line.startswith(("repaired:", "nothing to repair")))
+    rate = next(line for line in err.splitlines() if "events/s" in line)
     with capsys.disabled():
         print(f"\n{KILLS} SIGKILLs in {killed:.1f} s; debris after each kill: {debris}; start: {repaired.strip()}")
+        print(f"repairs at the starts in between: {repairs}\nlast start: {rate}")
     assert data_report.main(settings) == 0
     report = capsys.readouterr()
     assert "passes every rule" in report.err and "stopped mid-order" not in report.err
