@@ -8,6 +8,7 @@ import time
 from common import connected
 from zava.cli import base_parser, cli
 from zava.console import fail, ok, peak_memory_mb, say, table
+from zava.generation.repair import REPAIR_COMMAND
 from zava.verify.data_report import build_report
 
 
@@ -40,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         for rule in report.rules.values():
             for example in rule.examples:
                 fail(f"{rule.name}: {example}")
+        if report.half_written["items"] or report.half_written["orders"]:
+            fail(
+                f"{report.half_written['items']} live order items without their order and "
+                f"{report.half_written['orders']} live orders without items: a simulator was stopped mid-order; "
+                f"{REPAIR_COMMAND} repairs them"
+            )
         spent = f"{time.perf_counter() - began:.1f} s, peak memory {peak_memory_mb():.0f} MB"
         if not report.ok:
             say(f"read {config.database!r} ({spent})")

@@ -5,6 +5,11 @@ stock is taken with a conditional `$inc` (never below zero), an order's items ar
 before its header (an order that exists is complete), and status changes are conditional on
 the status they replace (an order is shipped, completed or cancelled once). New ids come
 from the OS (uuid4), never from the seeded generator, so they cannot collide.
+
+Where the server runs multi-document transactions reliably (real MongoDB as a replica set or
+behind mongos), every event runs in one (`ClientSession.with_transaction`, which retries transient
+errors): an event is written whole or not at all. Elsewhere (the local server, a standalone mongod)
+the write order above makes what a stop leaves behind detectable, and zava.generation.repair undoes it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+from pymongo import MongoClient
+from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from common import ConfigError, KitError
@@ -28,6 +35,7 @@ from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.reference import STORES, Store
 from zava.model.rules import LIVE, LOW_STOCK, NEXT_STATUS, OPEN_STATUSES, RESTOCK_FACTOR, can_move
 from zava.model.timestamps import iso
+from zava.mongo.server import server_info, topology
 
 # event kind -> share of events; a kind with nothing to do falls back to a new order
 EVENT_WEIGHTS: dict[str, float] = {"order": 0.50, "status": 0.25, "restock": 0.10, "move": 0.10, "cancel": 0.05}
@@ -36,6 +44,7 @@ RECENT_ORDERS = 1000  # open (pending or shipped) orders of the chosen stores pi
 MOVABLE = {"shelf": "ABCDEF", "bin": [f"{n:02d}" for n in range(1, 25)]}  # location fields a move may set
 MAX_BACKLOG_S = 1.0  # when the server falls further behind than this, the schedule forgets the rest
 REPORT_EVERY_S = 0.5
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
 
 
 @dataclass(frozen=True)
@@ -66,8 +75,12 @@ def chosen_stores(raw: str | None) -> list[Store]:
 class Simulator:
     """Writes one event at a time for the chosen stores; choices come from `rng`, ids from the OS."""
 
-    def __init__(self, db: Database, stores: list[Store], rng: np.random.Generator) -> None:
+    def __init__(
+        self, db: Database, stores: list[Store], rng: np.random.Generator, session: ClientSession | None = None
+    ) -> None:
+        """With a `session`, each step() runs in one transaction of it; without, writes go out one by one."""
         self.db, self.stores, self.rng = db, stores, rng
+        self.transaction, self.session = session, None  # self.session: the one every read and write of a step uses
         weights = STORE_ORDER_WEIGHT[[STORES.index(s) for s in stores]]
         self.store_p = weights / weights.sum()
         self.events: dict[str, Callable[[], bool]] = {
@@ -139,12 +152,29 @@ class Simulator:
 
     def _stocked(self, store_id: str) -> np.ndarray:
         """Indexes of the products the store has in stock now."""
-        rows = self.db.inventory.find({"store_id": store_id, "stock_level": {"$gt": 0}, **LIVE}, {"product_id": 1})
+        rows = self.db.inventory.find(
+            {"store_id": store_id, "stock_level": {"$gt": 0}, **LIVE}, {"product_id": 1}, session=self.session
+        )
         found = (self.product_index.get(r["product_id"]) for r in rows)
         return np.array(sorted(i for i in found if i is not None), dtype=np.int64)
 
     def step(self) -> str:
-        """One event; returns its kind (a kind with nothing to do becomes a new order, or IDLE)."""
+        """One event; returns its kind (a kind with nothing to do becomes a new order, or IDLE).
+
+        In a transaction when the simulator has a session: all of the event is committed, or none of it."""
+        if self.transaction is None:
+            return self._step()
+
+        def callback(session: ClientSession) -> str:
+            self.session = session
+            try:
+                return self._step()
+            finally:
+                self.session = None
+
+        return self.transaction.with_transaction(callback)
+
+    def _step(self) -> str:
         kind = list(self.events)[self.rng.choice(len(self.events), p=self.kind_p)]
         if self.events[kind]():
             return kind
@@ -160,10 +190,11 @@ class Simulator:
             taken = self.db.inventory.update_one(
                 {**where, "stock_level": {"$gte": quantity}},
                 {"$inc": {"stock_level": -quantity}, "$set": {"last_updated": stamp}},
+                session=self.session,
             )
             if taken.matched_count:
                 return quantity
-            row = self.db.inventory.find_one(where, {"stock_level": 1})
+            row = self.db.inventory.find_one(where, {"stock_level": 1}, session=self.session)
             quantity = min(quantity - 1, int(row["stock_level"]) if row else 0)
         return 0
 
@@ -211,7 +242,7 @@ class Simulator:
             }
             for k, amount, line in zip(kept, to_dollars(discount_cents), to_dollars(line_total))
         ]
-        self.db.order_items.insert_many(items)
+        self.db.order_items.insert_many(items, session=self.session)
         self.db.orders.insert_one(
             {
                 "_id": order_id,
@@ -231,7 +262,8 @@ class Simulator:
                 "created_at": stamp,
                 "updated_at": stamp,
                 "deleted": False,
-            }
+            },
+            session=self.session,
         )
         self.open[order_id] = "pending"
         return True
@@ -241,7 +273,9 @@ class Simulator:
         if not can_move(current, status):
             raise ValueError(f"{current} -> {status} is not a legal status move (rules.STATUS_MOVES)")
         moved = self.db.orders.update_one(
-            {"_id": order_id, "status": current}, {"$set": {"status": status, "updated_at": iso(datetime.now(UTC))}}
+            {"_id": order_id, "status": current},
+            {"$set": {"status": status, "updated_at": iso(datetime.now(UTC))}},
+            session=self.session,
         )
         return moved.matched_count == 1
 
@@ -267,12 +301,13 @@ class Simulator:
             return False
         stamp = iso(datetime.now(UTC))
         items = self.db.order_items.find(
-            {"order_id": order_id, **LIVE}, {"store_id": 1, "product_id": 1, "quantity": 1}
+            {"order_id": order_id, **LIVE}, {"store_id": 1, "product_id": 1, "quantity": 1}, session=self.session
         )
         for item in items:
             self.db.inventory.update_one(
                 {"store_id": item["store_id"], "product_id": item["product_id"]},
                 {"$inc": {"stock_level": int(item["quantity"])}, "$set": {"last_updated": stamp}},
+                session=self.session,
             )
         return True
 
@@ -285,6 +320,7 @@ class Simulator:
                 **LOW_STOCK,
             },
             {"_id": 0, "store_id": 1, "product_id": 1, "stock_level": 1, "reorder_threshold": 1},
+            session=self.session,
         )
         rows = sorted(low, key=lambda r: (r["store_id"], r["product_id"]))
         if not rows:
@@ -297,6 +333,7 @@ class Simulator:
                 "$inc": {"stock_level": RESTOCK_FACTOR * threshold - int(row["stock_level"])},
                 "$set": {"last_updated": iso(datetime.now(UTC))},
             },
+            session=self.session,
         )
         return delivered.matched_count == 1
 
@@ -312,6 +349,7 @@ class Simulator:
         moved = self.db.inventory.update_one(
             {"store_id": store.store_id, "product_id": product_id},
             {"$set": {f"location.{name}": value, "last_updated": iso(datetime.now(UTC))}},
+            session=self.session,
         )
         return moved.matched_count == 1
 
@@ -370,19 +408,44 @@ def run(
     return tally
 
 
+def uses_transactions(client: MongoClient) -> bool:
+    """Whether events run in transactions: real MongoDB as a replica set or a sharded cluster.
+
+    The local server accepts transactions, but a client killed inside one leaves its writes in place."""
+    return not server_info(client).is_local and topology(client) in ("replica set", "mongos")
+
+
+class StopRequest:
+    """Set by the first stop signal; called, says whether to stop. exit_code: 128 + the signal (0 when none)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def __call__(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum if self.signum else 0
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name if self.signum else ""
+
+
 @contextmanager
-def stop_on_signals() -> Iterator[Callable[[], bool]]:
-    """Ctrl-C (SIGINT) or SIGTERM asks to stop after the current event; a second one stops at once."""
-    requested: list[int] = []
+def stop_on_signals() -> Iterator[StopRequest]:
+    """Ctrl-C (SIGINT), SIGTERM or SIGHUP asks to stop after the current event; a second one stops at once."""
+    request = StopRequest()
 
     def handler(signum: int, _frame: object) -> None:
-        if requested:
+        if request():
             raise KeyboardInterrupt
-        requested.append(signum)
+        request.signum = signum
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     try:
-        yield lambda: bool(requested)
+        yield request
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

@@ -39,6 +39,11 @@ def live_order_id() -> str:
     return f"order_{uuid.uuid4().hex}"
 
 
+def is_live_order(order_id: object) -> bool:
+    """Whether an order id is one the simulator added live (not one of the generated history)."""
+    return isinstance(order_id, str) and re.fullmatch(LIVE_ORDER_PATTERN, order_id) is not None
+
+
 def live_item_id() -> str:
     """An order item id for an item added live: an OS uuid4 string (the generator draws its own)."""
     return str(uuid.uuid4())

@@ -23,7 +23,7 @@ from pymongo.database import Database
 from common import Config, KitError
 from zava.model.catalog import MONTHS
 from zava.model.collections import SYNCED_COLLECTIONS
-from zava.model.ids import ID_FORMATS, ORDER_ID, valid_id
+from zava.model.ids import ID_FORMATS, ORDER_ID, is_live_order, valid_id
 from zava.model.money import line_cents, order_cents
 from zava.model.reference import STORES
 from zava.verify.rhythms import Rhythms
@@ -67,6 +67,7 @@ class Report:
     figures: list[tuple[str, str, str]] = field(default_factory=list)  # measure, value, target
     heatmap: list[str] = field(default_factory=list)
     rhythm: list[str] = field(default_factory=list)  # the weekday and hour profiles
+    half_written: Counter = field(default_factory=Counter)  # "items", "orders": what a stopped simulator left
 
     def rule(self, name: str) -> Rule:
         return self.rules.setdefault(name, Rule(name))
@@ -234,6 +235,7 @@ def _merge_orders_with_items(
                 seen.rhythms.add_item(item, category)
         if not has_order:
             money.add_orphan(item)
+            report.half_written["items"] += is_live_order(item.get("order_id"))
         return item
 
     items = _in_order(_stream(db, report, "order_items", sort_by="order_id"), "order_items", "order_id")
@@ -248,6 +250,7 @@ def _merge_orders_with_items(
                 lines.append(take_item(pending[1], has_order=True))
                 pending = next(items, None)
         seen.orders += 1
+        report.half_written["orders"] += not lines and is_live_order(order["_id"])
         fk.check(order.get("customer_id") in primary, f"orders {order['_id']}: customer_id {order.get('customer_id')}")
         fk.check(order.get("store_id") in stores, f"orders {order['_id']}: store_id {order.get('store_id')}")
         seen.at_primary += primary.get(order.get("customer_id")) == order.get("store_id")
