@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import generate_mongodb_data
 import trigger_initial_sync
 from helpers import SCRIPTS, start_script
@@ -44,7 +46,8 @@ def test_trigger_collections_flag_and_bad_names(loaded, settings, capsys):
     assert "--collections: product_embeddings not synced" in capsys.readouterr().err
 
 
-def test_trigger_resume_continues_after_ctrl_c(client, db_name, settings, mongo_uri, env_file):
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGHUP, 129)])
+def test_trigger_resume_continues_after_a_stop(client, db_name, settings, mongo_uri, env_file, stop, code):
     assert generate_mongodb_data.main([*settings, "--customers", "500", "--orders", "15000", "--quiet", "--yes"]) == 0
     db = client[db_name]
     env = {**os.environ, "MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
@@ -54,9 +57,9 @@ def test_trigger_resume_continues_after_ctrl_c(client, db_name, settings, mongo_
     while db.orders.count_documents({MARKER_FIELD: {"$exists": True}}) < 2000:
         assert process.poll() is None and time.monotonic() < deadline, "finished before it could be interrupted"
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130 and "--resume" in err, err
+    assert process.returncode == code and "--resume" in err, err
     state = json.loads(SyncState.path(db_name).read_text())
     resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr

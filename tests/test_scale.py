@@ -181,17 +181,23 @@ def test_a_killed_worker_is_one_line_and_a_rerun_repairs_with_the_indexes(client
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the worker processes through /proc")
-def test_ctrl_c_with_workers_exits_130_and_leaves_no_process(client, db_name, mongo_uri, env_file):
+@pytest.mark.parametrize(
+    ("stop", "code", "group"),
+    [(signal.SIGINT, 130, True), (signal.SIGHUP, 129, True), (signal.SIGTERM, 143, False)],
+    ids=["ctrl-c to the group", "hang-up to the group", "kill to the parent"],
+)
+def test_a_stop_with_workers_is_one_line_and_leaves_no_process(client, db_name, mongo_uri, env_file, stop, code, group):
     env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
     flags = ["--env-file", str(env_file), "--orders", "60000", "--customers", "3000", "--yes", "--quiet"]
     process = start_script("generate_mongodb_data", *flags, "--workers", "2", "--batch-size", "2000", env=env)
     _wait_for(client, db_name, process)
     workers = _children(process.pid)
-    for pid in [process.pid, *workers]:  # a terminal's Ctrl-C reaches the workers too; they leave it to the parent
-        os.kill(pid, signal.SIGINT)
+    for pid in [process.pid, *workers] if group else [process.pid]:  # a terminal's signals reach the workers too
+        os.kill(pid, stop)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert err.strip().startswith("error: interrupted;") and len(err.strip().splitlines()) == 1, err
+    assert "the load is incomplete" in err and "--yes" in err
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
 
 

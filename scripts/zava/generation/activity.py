@@ -28,6 +28,7 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from common import ConfigError, KitError
+from zava.cli import TERMINAL_SIGNALS
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers
 from zava.model.catalog import MONTHS
 from zava.model.ids import live_item_id, live_order_id
@@ -44,7 +45,7 @@ RECENT_ORDERS = 1000  # open (pending or shipped) orders of the chosen stores pi
 MOVABLE = {"shelf": "ABCDEF", "bin": [f"{n:02d}" for n in range(1, 25)]}  # location fields a move may set
 MAX_BACKLOG_S = 1.0  # when the server falls further behind than this, the schedule forgets the rest
 REPORT_EVERY_S = 0.5
-STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+STOP_SIGNALS = (signal.SIGINT, *TERMINAL_SIGNALS)
 
 
 @dataclass(frozen=True)

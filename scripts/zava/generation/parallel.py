@@ -90,7 +90,11 @@ _worker: tuple[Dataset, Encoding] | None = None
 
 def _start_worker(dataset: Dataset, encoding: Encoding) -> None:
     global _worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    # a terminal's Ctrl-C or hang-up reaches the whole group: the parent handles it and stops the pool;
+    # SIGTERM gets its default back (not the parent's handler): it is how the pool ends a worker
+    for name, action in (("SIGINT", signal.SIG_IGN), ("SIGHUP", signal.SIG_IGN), ("SIGTERM", signal.SIG_DFL)):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), action)
     _worker = (dataset, encoding)
 
 
