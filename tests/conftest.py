@@ -96,6 +96,16 @@ def loaded(client: MongoClient, db_name: str, settings: list[str]):
     return client[db_name]
 
 
+@pytest.fixture
+def reportable(client: MongoClient, db_name: str, settings: list[str], monkeypatch: pytest.MonkeyPatch):
+    """The test database holding 300 customers and 1,500 orders, with NUM_CUSTOMERS and NUM_ORDERS set to
+    match, so data_report.py expects exactly what is there."""
+    monkeypatch.setenv("NUM_CUSTOMERS", "300")
+    monkeypatch.setenv("NUM_ORDERS", "1500")
+    assert generate_mongodb_data.main([*settings, "--customers", "300", "--orders", "1500", "--quiet", "--yes"]) == 0
+    return client[db_name]
+
+
 WORLD_SIZE = ["--customers", "400", "--orders", "4000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
 
 

@@ -11,24 +11,13 @@ import numpy as np
 import pytest
 
 import data_report
-import generate_mongodb_data
 import simulate_activity
 import zava.verify.data_report as report_module
 from common import KitError
 from zava.model.reference import STORES
 
-SMALL = ["--customers", "300", "--orders", "1500", "--quiet", "--yes"]
 
-
-@pytest.fixture
-def loaded(client, db_name, settings, monkeypatch):
-    monkeypatch.setenv("NUM_CUSTOMERS", "300")
-    monkeypatch.setenv("NUM_ORDERS", "1500")
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
-
-
-def test_fresh_dataset_passes_every_rule(loaded, settings, capsys):
+def test_fresh_dataset_passes_every_rule(reportable, settings, capsys):
     assert data_report.main(settings) == 0
     out, err = capsys.readouterr()
     assert "passes every rule" in err
@@ -44,13 +33,13 @@ def test_fresh_dataset_passes_every_rule(loaded, settings, capsys):
     assert "Garden & Outdoor" in out and "orders at the customer's primary store" in out
 
 
-def test_the_week_and_the_day_are_reported_from_the_orders(loaded, settings, capsys):
+def test_the_week_and_the_day_are_reported_from_the_orders(reportable, settings, capsys):
     assert data_report.main(settings) == 0
     out = capsys.readouterr().out
     pacific = ZoneInfo("America/Los_Angeles")
     online = {s.store_id for s in STORES if s.is_online}
     weekday, hour = np.zeros(7), {True: np.zeros(24), False: np.zeros(24)}
-    for order in loaded.orders.find({}, {"order_date": 1, "store_id": 1}):
+    for order in reportable.orders.find({}, {"order_date": 1, "store_id": 1}):
         moment = datetime.fromisoformat(order["order_date"]).astimezone(pacific)
         hour[order["store_id"] in online][moment.hour] += 1
         if order["store_id"] not in online:
@@ -64,9 +53,9 @@ def test_the_week_and_the_day_are_reported_from_the_orders(loaded, settings, cap
     assert [float(v) for v in physical_row] == pytest.approx((weekday / weekday.mean()).tolist(), abs=0.005)
 
 
-def test_report_still_passes_after_simulated_activity(loaded, settings, capsys):
+def test_report_still_passes_after_simulated_activity(reportable, settings, capsys):
     assert simulate_activity.main([*settings, "--rate", "25", "--duration", "2", "--seed", "3", "--quiet"]) == 0
-    assert loaded.orders.count_documents({"order_id": {"$regex": "^order_[0-9a-f]{32}$"}}) > 5
+    assert reportable.orders.count_documents({"order_id": {"$regex": "^order_[0-9a-f]{32}$"}}) > 5
     assert data_report.main(settings) == 0
     out = capsys.readouterr().out
     live = next(line for line in out.splitlines() if line.startswith("orders (added live)"))
@@ -105,8 +94,8 @@ def _first_item(db):
         (lambda db: db.customers.delete_one({"_id": "cust_000007"}), "customers: 299 documents, expected 300"),
     ],
 )
-def test_each_fault_is_named(loaded, settings, capsys, fault, message):
-    fault(loaded)
+def test_each_fault_is_named(reportable, settings, capsys, fault, message):
+    fault(reportable)
     assert data_report.main(settings) == 1
     assert message in capsys.readouterr().err
 
@@ -134,21 +123,21 @@ def _item_count(db, order_id):
     ["order_", "order_00000004a", "order_99999999", 17, None],
     ids=["before-every-order", "between-two-orders", "after-every-order", "not-a-string", "missing"],
 )
-def test_an_item_whose_order_is_missing_is_named(loaded, settings, capsys, small_batches, orphan_order_id):
-    item = _item_of(loaded, "order_00000004")
-    count = _item_count(loaded, "order_00000004")
+def test_an_item_whose_order_is_missing_is_named(reportable, settings, capsys, small_batches, orphan_order_id):
+    item = _item_of(reportable, "order_00000004")
+    count = _item_count(reportable, "order_00000004")
     change = {"$set": {"order_id": orphan_order_id}} if orphan_order_id is not None else {"$unset": {"order_id": ""}}
-    loaded.order_items.update_one({"_id": item["_id"]}, change)
+    reportable.order_items.update_one({"_id": item["_id"]}, change)
     assert data_report.main(settings) == 1
     err = capsys.readouterr().err
     assert f"foreign keys resolve: order_items {item['_id']}: order_id {orphan_order_id}" in err
     assert f"order totals match their items: orders order_00000004: item_count {count} vs {count - 1} items" in err
 
 
-def test_an_item_moved_to_another_order_breaks_both(loaded, settings, capsys, small_batches):
-    item = _item_of(loaded, "order_00000001")
-    first, last = _item_count(loaded, "order_00000001"), _item_count(loaded, "order_00001500")
-    loaded.order_items.update_one({"_id": item["_id"]}, {"$set": {"order_id": "order_00001500"}})
+def test_an_item_moved_to_another_order_breaks_both(reportable, settings, capsys, small_batches):
+    item = _item_of(reportable, "order_00000001")
+    first, last = _item_count(reportable, "order_00000001"), _item_count(reportable, "order_00001500")
+    reportable.order_items.update_one({"_id": item["_id"]}, {"$set": {"order_id": "order_00001500"}})
     assert data_report.main(settings) == 1
     err = capsys.readouterr().err
     assert f"orders order_00000001: item_count {first} vs {first - 1} items" in err
@@ -173,12 +162,12 @@ def _broken(out: str, rule: str) -> str:
     ids=["total-off-by-a-cent", "tax-off-by-a-cent", "subtotal-of-last-order", "discount-total", "item-count"],
 )
 def test_an_order_that_disagrees_with_its_items_is_named(
-    loaded, settings, capsys, small_batches, order_id, field, delta
+    reportable, settings, capsys, small_batches, order_id, field, delta
 ):
     if order_id is None:  # the last order with a discount
-        order_id = loaded.orders.find_one({"discount_total": {"$gt": 0}}, sort=[("_id", -1)])["_id"]
-    stated = loaded.orders.find_one({"_id": order_id})[field]
-    loaded.orders.update_one({"_id": order_id}, {"$inc": {field: delta}})
+        order_id = reportable.orders.find_one({"discount_total": {"$gt": 0}}, sort=[("_id", -1)])["_id"]
+    stated = reportable.orders.find_one({"_id": order_id})[field]
+    reportable.orders.update_one({"_id": order_id}, {"$inc": {field: delta}})
     assert data_report.main(settings) == 1
     captured = capsys.readouterr()
     if field == "item_count":
@@ -200,10 +189,10 @@ def test_an_order_that_disagrees_with_its_items_is_named(
     ids=["line-total-of-first-item", "discount-amount", "line-total-of-last-order"],
 )
 def test_an_item_whose_amounts_disagree_with_its_price_is_named(
-    loaded, settings, capsys, small_batches, field, delta, where
+    reportable, settings, capsys, small_batches, field, delta, where
 ):
-    item = loaded.order_items.find_one(where, sort=[("order_id", 1 if not where else -1), ("_id", 1)])
-    loaded.order_items.update_one({"_id": item["_id"]}, {"$inc": {field: delta}})
+    item = reportable.order_items.find_one(where, sort=[("order_id", 1 if not where else -1), ("_id", 1)])
+    reportable.order_items.update_one({"_id": item["_id"]}, {"$inc": {field: delta}})
     assert data_report.main(settings) == 1
     captured = capsys.readouterr()
     expected = f"order_items {item['_id']}: {field} {item[field] + delta:.2f} vs {item[field]:.2f}"
@@ -212,9 +201,9 @@ def test_an_item_whose_amounts_disagree_with_its_price_is_named(
     assert _broken(captured.out, "order totals") == "0"  # the order follows from the items' prices
 
 
-def test_an_item_without_a_price_is_named(loaded, settings, capsys, small_batches):
-    item = _item_of(loaded, "order_00000010")
-    loaded.order_items.update_one({"_id": item["_id"]}, {"$unset": {"unit_price": ""}})
+def test_an_item_without_a_price_is_named(reportable, settings, capsys, small_batches):
+    item = _item_of(reportable, "order_00000010")
+    reportable.order_items.update_one({"_id": item["_id"]}, {"$unset": {"unit_price": ""}})
     assert data_report.main(settings) == 1
     err = capsys.readouterr().err
     assert f"order_items {item['_id']}: unit_price, quantity or discount_percent missing or not a number" in err
@@ -229,28 +218,28 @@ def test_an_item_without_a_price_is_named(loaded, settings, capsys, small_batche
         ("customers", {"$set": {"phones": []}}, "['phones']"),
     ],
 )
-def test_an_array_in_a_streamed_doc_is_named(loaded, settings, capsys, small_batches, collection, change, expected):
-    doc = loaded[collection].find_one({}, sort=[("_id", -1)])
-    loaded[collection].update_one({"_id": doc["_id"]}, change)
+def test_an_array_in_a_streamed_doc_is_named(reportable, settings, capsys, small_batches, collection, change, expected):
+    doc = reportable[collection].find_one({}, sort=[("_id", -1)])
+    reportable[collection].update_one({"_id": doc["_id"]}, change)
     assert data_report.main(settings) == 1
     assert f"no arrays in synced documents: {collection} {doc['_id']}: {expected}" in capsys.readouterr().err
 
 
-def test_a_live_order_sorted_between_generated_ones_meets_its_items(loaded, settings, capsys, small_batches):
+def test_a_live_order_sorted_between_generated_ones_meets_its_items(reportable, settings, capsys, small_batches):
     """A live id can sort between two numbered ones; the merge must still pair it with its own items."""
     live = "order_00000003" + "a" * 24
-    order = loaded.orders.find_one({"_id": "order_00000003"})
-    items = list(loaded.order_items.find({"order_id": "order_00000003"}))
-    loaded.orders.insert_one({**order, "_id": live, "order_id": live})
+    order = reportable.orders.find_one({"_id": "order_00000003"})
+    items = list(reportable.order_items.find({"order_id": "order_00000003"}))
+    reportable.orders.insert_one({**order, "_id": live, "order_id": live})
     copies = [{**item, "_id": str(uuid.UUID(int=n + 1, version=4)), "order_id": live} for n, item in enumerate(items)]
-    loaded.order_items.insert_many(copies)
+    reportable.order_items.insert_many(copies)
     assert data_report.main(settings) == 0
     out = capsys.readouterr().out
     live_line = next(line for line in out.splitlines() if line.startswith("orders (added live)"))
     assert live_line.split()[3] == "1"
 
 
-def test_the_summary_line_gives_peak_memory(loaded, settings, capsys):
+def test_the_summary_line_gives_peak_memory(reportable, settings, capsys):
     assert data_report.main(settings) == 0
     assert re.search(r"passes every rule \(\d+\.\d s, peak memory \d+ MB\)", capsys.readouterr().err)
 

@@ -14,21 +14,11 @@ import time
 import pytest
 
 import data_report
-import generate_mongodb_data
 from helpers import start_script
 from zava.generation.repair import find_debris, repair
 
 KILLS = int(os.environ.get("CRASH_KILLS", "6"))
 RATE = "200"
-SMALL = ["--customers", "300", "--orders", "1500", "--quiet", "--yes"]
-
-
-@pytest.fixture
-def loaded(client, db_name, settings, monkeypatch):
-    monkeypatch.setenv("NUM_CUSTOMERS", "300")
-    monkeypatch.setenv("NUM_ORDERS", "1500")
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
 
 
 def started(settings: list[str], *args: str):
@@ -48,7 +38,7 @@ def orphan_item(db, order_id: str) -> dict:
     return item
 
 
-def test_sigkill_at_random_moments_then_one_start_leaves_a_passing_report(loaded, settings, capsys):
+def test_sigkill_at_random_moments_then_one_start_leaves_a_passing_report(reportable, settings, capsys):
     chance = random.Random(16)
     debris, repairs, began = [], [], time.monotonic()
     for _ in range(KILLS):
@@ -57,10 +47,10 @@ def test_sigkill_at_random_moments_then_one_start_leaves_a_passing_report(loaded
         time.sleep(chance.uniform(0.05, 0.6))
         process.kill()
         process.communicate(timeout=30)
-        found = find_debris(loaded)
+        found = find_debris(reportable)
         debris.append(len(found.items) + len(found.headers))
     killed = time.monotonic() - began
-    orders_before = loaded.orders.count_documents({})
+    orders_before = reportable.orders.count_documents({})
     process, lines = started(settings)
     time.sleep(1)
     process.send_signal(signal.SIGTERM)
@@ -75,48 +65,48 @@ def test_sigkill_at_random_moments_then_one_start_leaves_a_passing_report(loaded
     report = capsys.readouterr()
     assert "passes every rule" in report.err and "stopped mid-order" not in report.err
     assert orders_before > 1500
-    assert loaded.inventory.count_documents({"stock_level": {"$lt": 0}}) == 0
-    assert repair(loaded).line() == "nothing to repair"
+    assert reportable.inventory.count_documents({"stock_level": {"$lt": 0}}) == 0
+    assert repair(reportable).line() == "nothing to repair"
 
 
-def test_repair_removes_orphan_items_returns_their_stock_and_is_idempotent(loaded, settings, capsys):
+def test_repair_removes_orphan_items_returns_their_stock_and_is_idempotent(reportable, settings, capsys):
     process, _ = started(settings)
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=30)
     assert process.returncode == 130
-    item = orphan_item(loaded, "order_" + "e" * 32)
+    item = orphan_item(reportable, "order_" + "e" * 32)
     where = {"store_id": item["store_id"], "product_id": item["product_id"]}
-    level = loaded.inventory.find_one(where)["stock_level"]
-    loaded.orders.insert_one({"_id": "order_" + "d" * 32, "created_at": "2020-01-01T00:00:00Z"})
+    level = reportable.inventory.find_one(where)["stock_level"]
+    reportable.orders.insert_one({"_id": "order_" + "d" * 32, "created_at": "2020-01-01T00:00:00Z"})
     assert data_report.main(settings) == 1
     err = capsys.readouterr().err
     assert "1 live order items without their order and 1 live orders without items" in err
     assert "python scripts/simulate_activity.py --repair-only repairs them" in err
-    fixed = repair(loaded, sleep=lambda s: None)
+    fixed = repair(reportable, sleep=lambda s: None)
     assert (fixed.items, fixed.units, fixed.headers) == (1, item["quantity"], 1)
     assert fixed.line().startswith("repaired: 1 order items without their order removed")
-    assert loaded.inventory.find_one(where)["stock_level"] == level + item["quantity"]
-    assert repair(loaded).line() == "nothing to repair"
+    assert reportable.inventory.find_one(where)["stock_level"] == level + item["quantity"]
+    assert repair(reportable).line() == "nothing to repair"
     assert data_report.main(settings) == 0
 
 
-def test_a_fresh_orphan_is_left_to_the_simulator_writing_it(loaded):
-    item = dict(loaded.order_items.find_one())
+def test_a_fresh_orphan_is_left_to_the_simulator_writing_it(reportable):
+    item = dict(reportable.order_items.find_one())
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    loaded.order_items.insert_one({**item, "_id": "fresh", "order_id": "order_" + "c" * 32, "created_at": stamp})
+    reportable.order_items.insert_one({**item, "_id": "fresh", "order_id": "order_" + "c" * 32, "created_at": stamp})
     waited = []
 
     def header_arrives(seconds: float) -> None:  # the other simulator writes its header meanwhile
         waited.append(seconds)
-        loaded.orders.insert_one({"_id": "order_" + "c" * 32, "created_at": stamp})
+        reportable.orders.insert_one({"_id": "order_" + "c" * 32, "created_at": stamp})
 
-    assert repair(loaded, sleep=header_arrives).line() == "nothing to repair"
-    assert waited and loaded.order_items.find_one({"_id": "fresh"})
+    assert repair(reportable, sleep=header_arrives).line() == "nothing to repair"
+    assert waited and reportable.order_items.find_one({"_id": "fresh"})
 
 
-def test_repair_only_exits_after_the_repair(loaded, settings):
-    orphan_item(loaded, "order_" + "b" * 32)
+def test_repair_only_exits_after_the_repair(reportable, settings):
+    orphan_item(reportable, "order_" + "b" * 32)
     process = start_script("simulate_activity", *settings, "--repair-only")
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
@@ -124,7 +114,7 @@ def test_repair_only_exits_after_the_repair(loaded, settings):
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_sigterm_and_sighup_stop_like_ctrl_c(loaded, settings, stop):
+def test_sigterm_and_sighup_stop_like_ctrl_c(reportable, settings, stop):
     process, _ = started(settings)
     time.sleep(0.5)
     process.send_signal(stop)
@@ -132,4 +122,4 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(loaded, settings, stop):
     assert process.returncode == 128 + stop, err
     assert out.splitlines()[0].split() == ["event", "count"] and "events/s (asked for 200)" in err
     assert f"stopped by {stop.name}" in err
-    assert find_debris(loaded).items == []
+    assert find_debris(reportable).items == []
