@@ -22,6 +22,8 @@ database.getCollection("products").createIndex({"category_id": 1, "product_name"
 database.getCollection("products").createIndex({"product_name": "text", "product_description": "text"}, {"name": "products_text", "weights": {"product_name": 10, "product_description": 1}});
 // a product's embedding
 database.getCollection("product_embeddings").createIndex({"product_id": 1}, {"name": "product_embeddings_product_id_unique", "unique": true});
+// search_products.py text and hybrid modes: names, kinds, the jobs shoppers name, descriptions
+database.getCollection("product_embeddings").createIndex({"search_text": "text"}, {"name": "product_embeddings_search_text"});
 // customer by id; the connector's document id
 database.getCollection("customers").createIndex({"customer_id": 1}, {"name": "customers_customer_id_unique", "unique": true});
 // customer by email (sign-in, loyalty lookup)
@@ -55,7 +57,7 @@ database.getCollection("order_items").createIndex({"store_id": 1, "order_date": 
 
 // Atlas Vector Search over product embeddings (needs Atlas or MongoDB with mongot)
 const sample = database.getCollection("product_embeddings").findOne({}, {dimensions: 1});
-const dimensions = sample ? sample.dimensions : 384;
+const dimensions = sample ? sample.dimensions : 768;
 try {
   database.getCollection("product_embeddings").createSearchIndex("product_description_vector", "vectorSearch", {fields: [{type: "vector", path: "description_embedding", numDimensions: dimensions, similarity: "cosine"}]});
 } catch (e) {

@@ -91,9 +91,20 @@ def test_counts():
 def test_file_has_exactly_the_documented_shape():
     assert set(RAW) == {"categories", "product_types", "products"}
     assert all(set(c) == {"category_id", "category_name", "seasonal_multipliers"} for c in RAW["categories"])
-    assert all(set(t) == {"type_id", "type_name", "category_id"} for t in RAW["product_types"])
+    assert all(set(t) == {"type_id", "type_name", "category_id", "jobs"} for t in RAW["product_types"])
     fields = {"sku", "product_name", "type_id", "base_price", "description", "specifications"}
-    assert all(set(p) == fields for p in RAW["products"])
+    assert all(set(p) in (fields, fields | {"jobs"}) for p in RAW["products"])
+
+
+def test_every_type_names_the_jobs_shoppers_ask_about_and_products_add_only_new_ones():
+    for kind in CATALOG.product_types:
+        assert len(kind.jobs) >= 10, kind.type_id
+    with_jobs = [p for p in CATALOG.products if p.jobs]
+    assert len(with_jobs) >= 100
+    for product in with_jobs:
+        assert not set(product.jobs) & set(CATALOG.type_by_id[product.type_id].jobs), product.sku
+    tile_saw = next(p for p in CATALOG.products if p.sku == "PWR-SAW-014")
+    assert any("tile" in job for job in tile_saw.jobs)
 
 
 def test_skus_ids_and_names_are_unique_and_well_formed():
@@ -196,6 +207,17 @@ def _set(path, value):
         (lambda d: d["product_types"].append(dict(d["product_types"][0])), r"product_types\[40\].*duplicate type_id"),
         (_set(("categories", 0, "seasonal_multipliers", "jan"), "high"), r"categories\[0\].*'jan' must be a positive"),
         (_set(("products", 13, "product_name"), RAW["products"][0]["product_name"]), r"products\[13\].*duplicate"),
+        (
+            lambda d: d["product_types"][2].pop("jobs"),
+            r"product_types\[2\] \(type_wrenches_sockets\): jobs must be a non-empty",
+        ),
+        (_set(("product_types", 0, "jobs"), []), r"product_types\[0\].*jobs must be a non-empty list"),
+        (
+            _set(("products", 5, "jobs"), ["fix a door", 7]),
+            r"products\[5\] \(HND-HAMR-006\): each job must be a phrase",
+        ),
+        (_set(("products", 5, "jobs"), ["Fix a door", "fix a door "]), r"products\[5\].*duplicate job 'fix a door'"),
+        (_set(("products", 5, "jobs"), ["x" * 81]), r"products\[5\].*each job must be a phrase of 1-80 characters"),
     ],
 )
 def test_loader_names_the_bad_entry(change, message):

@@ -79,9 +79,10 @@ FIELDS: dict[str, dict[str, str]] = {
     "product_embeddings": {
         "_id": "same as product_id",
         "product_id": "the product (products.product_id)",
-        "description_embedding": "L2-normalised vector of the product's name, type, category and description",
-        "embedding_model": "the provider that made it",
+        "description_embedding": "L2-normalised vector of the product's name, type, category, jobs and description",
+        "embedding_model": "the model that made it (the local model's version and catalog fingerprint)",
         "dimensions": "vector length",
+        "search_text": "what the vector was made of, as one text (the kit's text search index)",
         "created_at": "creation time",
         "deleted": "soft-delete flag",
     },

@@ -24,7 +24,7 @@ from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
 from zava.model.rhythms import HOLIDAYS, KINDS
 from zava.model.rules import ORDER_STATUSES
 from zava.model.timestamps import iso, iso_array
-from zava.reads.embeddings import EmbeddingProvider, catalog_embedder, product_text
+from zava.reads.embeddings import EmbeddingProvider, catalog_embedder, embed_products, product_text
 
 Batch = tuple[str, list[dict]]
 ORDER_CHUNK = 5_000  # orders per generation chunk (fixed: part of what the seed means)
@@ -367,7 +367,7 @@ class Dataset:
         ]
 
     def embedding_docs(self) -> list[dict]:
-        vectors = np.round(self.embedder.embed([product_text(p, self.catalog) for p in self.products]), 6)
+        vectors = np.round(embed_products(self.embedder, list(self.products), self.catalog), 6)
         created = self._catalog_time(30)
         return [
             {
@@ -376,6 +376,7 @@ class Dataset:
                 "description_embedding": v,
                 "embedding_model": self.embedder.model,
                 "dimensions": self.embedder.dimensions,
+                "search_text": product_text(p, self.catalog),
                 "created_at": created,
                 "deleted": False,
             }

@@ -16,6 +16,7 @@ CATALOG_PATH = Path(__file__).resolve().with_name("catalog.json")
 MONTHS: tuple[str, ...] = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 SKU_PATTERN = re.compile(r"[A-Z]{2,5}-[A-Z]{2,6}-\d{3}")
 COST_RATIO = 0.67  # cost = base_price x 0.67, a 33% gross margin
+MAX_JOB_LENGTH = 80
 
 
 class CatalogError(KitError):
@@ -34,6 +35,7 @@ class ProductType:
     type_id: str
     type_name: str
     category_id: str
+    jobs: tuple[str, ...]  # the tasks and everyday words shoppers use for this kind of product
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Product:
     base_price: float
     description: str
     specifications: dict[str, str | int | float | bool]
+    jobs: tuple[str, ...] = ()  # jobs this product does that its type's list does not name
 
     @property
     def product_id(self) -> str:
@@ -110,6 +113,21 @@ def _category(raw: dict[str, Any], where: str) -> Category:
     return Category(raw["category_id"], raw["category_name"], {m: float(months[m]) for m in MONTHS})
 
 
+def _jobs(raw: dict[str, Any], where: str, required: bool) -> tuple[str, ...]:
+    """The "jobs" list of a type or product: short, distinct, non-empty phrases."""
+    if "jobs" not in raw and not required:
+        return ()
+    jobs = raw.get("jobs")
+    if not isinstance(jobs, list) or not jobs:
+        raise CatalogError(f"{where}: jobs must be a non-empty list of phrases")
+    seen: set[str] = set()
+    for phrase in jobs:
+        if not isinstance(phrase, str) or not phrase.strip() or len(phrase) > MAX_JOB_LENGTH:
+            raise CatalogError(f"{where}: each job must be a phrase of 1-{MAX_JOB_LENGTH} characters, got {phrase!r}")
+        _unique(seen, phrase.strip().lower(), where, "job")
+    return tuple(jobs)
+
+
 def _product(raw: dict[str, Any], where: str, types: dict[str, ProductType]) -> Product:
     _require(
         raw,
@@ -144,6 +162,7 @@ def _product(raw: dict[str, Any], where: str, types: dict[str, ProductType]) -> 
         base_price=float(raw["base_price"]),
         description=raw["description"],
         specifications=dict(raw["specifications"]),
+        jobs=_jobs(raw, where, required=False),
     )
 
 
@@ -162,7 +181,8 @@ def parse_catalog(data: Any) -> Catalog:
         _unique(set(types), raw["type_id"], where, "type_id")
         if raw["category_id"] not in seen:
             raise CatalogError(f"{where} ({raw['type_id']}): unknown category_id {raw['category_id']!r}")
-        types[raw["type_id"]] = ProductType(raw["type_id"], raw["type_name"], raw["category_id"])
+        jobs = _jobs(raw, f"{where} ({raw['type_id']})", required=True)
+        types[raw["type_id"]] = ProductType(raw["type_id"], raw["type_name"], raw["category_id"], jobs)
     products, skus, names = [], set(), set()
     for i, raw in enumerate(data["products"]):
         product = _product(raw, f"products[{i}]", types)

@@ -10,7 +10,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from zava.model.rules import LIVE
-from zava.reads.embeddings import LocalHashEmbedder
+from zava.reads.local_embedder import DIMENSIONS as LOCAL_DIMENSIONS
 
 Key = tuple[tuple[str, int | str], ...]
 
@@ -68,6 +68,12 @@ INDEXES: tuple[IndexSpec, ...] = (
         weights={"product_name": 10, "product_description": 1},
     ),
     _unique_id("product_embeddings", "product_id", "a product's embedding"),
+    IndexSpec(
+        "product_embeddings",
+        "product_embeddings_search_text",
+        (("search_text", "text"),),
+        "search_products.py text and hybrid modes: names, kinds, the jobs shoppers name, descriptions",
+    ),
     _unique_id("customers", "customer_id", "customer by id; the connector's document id"),
     _unique_id("customers", "email", "customer by email (sign-in, loyalty lookup)"),
     IndexSpec("customers", "customers_by_primary_store", (("primary_store_id", 1),), "a store's customers"),
@@ -133,7 +139,7 @@ def vector_index_definition(dimensions: int) -> dict[str, Any]:
 def embedding_dimensions(db: Database) -> int:
     """Dimensions of the loaded embeddings, or the local embedder's when none are loaded."""
     sample = db[VECTOR_COLLECTION].find_one({}, {"dimensions": 1})
-    return int(sample["dimensions"]) if sample and "dimensions" in sample else LocalHashEmbedder().dimensions
+    return int(sample["dimensions"]) if sample and "dimensions" in sample else LOCAL_DIMENSIONS
 
 
 def key_signature(key: dict[str, Any]) -> tuple[str, ...]:
@@ -173,7 +179,7 @@ def mongosh_script() -> str:
         "",
         "// Atlas Vector Search over product embeddings (needs Atlas or MongoDB with mongot)",
         f"const sample = database.getCollection({_js_value(VECTOR_COLLECTION)}).findOne({{}}, {{dimensions: 1}});",
-        f"const dimensions = sample ? sample.dimensions : {LocalHashEmbedder().dimensions};",
+        f"const dimensions = sample ? sample.dimensions : {LOCAL_DIMENSIONS};",
         "try {",
         f"  database.getCollection({_js_value(VECTOR_COLLECTION)}).createSearchIndex({_js_value(VECTOR_INDEX_NAME)}, "
         f'"vectorSearch", {{fields: [{{type: "vector", path: {_js_value(VECTOR_PATH)}, numDimensions: dimensions, '

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -10,38 +9,42 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from common import KitError
-from zava.model.catalog import load_catalog
 from zava.model.indexes import VECTOR_COLLECTION, VECTOR_INDEX_NAME, VECTOR_PATH
-from zava.model.rules import LIVE
 from zava.mongo.server import ServerInfo
-from zava.reads.embeddings import EmbeddingProvider, LocalHashEmbedder, catalog_embedder
+from zava.reads.embeddings import EmbeddingProvider, kit_embedder
 from zava.reads.embeddings_azure import AzureOpenAIEmbedder
+from zava.reads.local_embedder import VERSION as LOCAL_VERSION
+from zava.reads.text_search import Hit, text_note, text_pipeline, text_search
 
 RRF_K = 60  # reciprocal rank fusion constant
 SEARCH_QUERIES = ("product_search_text", "product_search_vector")  # the sample queries that search
 SEARCH_LIMIT = 5
 SEARCH_MODES = ("vector", "text", "hybrid")
-HYBRID_CANDIDATES = 4  # each ranking fused in hybrid mode holds this many times the results asked for
+HYBRID_CANDIDATES = 8  # each ranking fused in hybrid mode holds this many times the results asked for
+HYBRID_WEIGHTS = (1.0, 0.3)  # vector, text: tuned on the published question set (search_products.py --evaluate)
+_STORED: dict[tuple, tuple[list[str], np.ndarray]] = {}
 PRODUCT_FIELDS = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1, "base_price": 1, "category_id": 1}
 
 
-@dataclass(frozen=True)
-class Hit:
-    product_id: str
-    score: float
-
-
 def query_embedder(db: Database, settings: dict[str, str]) -> EmbeddingProvider:
-    """The provider that made the stored embeddings, so queries land in the same space."""
-    sample = db[VECTOR_COLLECTION].find_one({}, {"embedding_model": 1})
-    if sample is None:
+    """The provider that made the stored embeddings, so queries land in the same space; KitError if none can."""
+    models = sorted(str(m) for m in db[VECTOR_COLLECTION].distinct("embedding_model"))
+    reload = "reload them with python scripts/generate_mongodb_data.py"
+    if not models:
         raise KitError("product_embeddings is empty: run python scripts/generate_mongodb_data.py first")
-    model = sample.get("embedding_model", "")
-    if model == LocalHashEmbedder.model:
-        return catalog_embedder(load_catalog())
+    if len(models) > 1:
+        raise KitError(f"product_embeddings mixes vectors of {len(models)} models ({', '.join(models)}): {reload}")
+    model = models[0]
     if model.startswith("azure-openai/"):
         return AzureOpenAIEmbedder.from_settings(settings)
-    raise KitError(f"the embeddings were made by {model!r}, which this kit cannot reproduce for queries")
+    local = kit_embedder()
+    if model != local.model:
+        older = not model.startswith(LOCAL_VERSION + "/")
+        why = "a model this kit no longer has" if older else "another catalog or version"
+        raise KitError(
+            f"the stored embeddings were made by {model} ({why}); queries here would use {local.model}: {reload}"
+        )
+    return local
 
 
 def vector_pipeline(vector: list[float], k: int) -> list[dict[str, Any]]:
@@ -71,13 +74,23 @@ def has_vector_index(db: Database, info: ServerInfo) -> bool:
     return any(ix.get("queryable") for ix in indexes)
 
 
-def exact_cosine(db: Database, vector: np.ndarray, k: int) -> list[Hit]:
+def stored_vectors(db: Database, model: str) -> tuple[list[str], np.ndarray]:
+    """The live stored embeddings (product ids, matrix), read once per process and database while their count and
+    model stay the same: only the generator writes them, and the same model and catalog give the same vectors."""
+    key = (id(db.client), db.name, model, db[VECTOR_COLLECTION].estimated_document_count())
+    if key not in _STORED:
+        fields = {"_id": 0, "product_id": 1, VECTOR_PATH: 1}
+        rows = list(db[VECTOR_COLLECTION].find({"deleted": {"$ne": True}}, fields))
+        _STORED.clear()
+        _STORED[key] = [r["product_id"] for r in rows], np.array([r[VECTOR_PATH] for r in rows], dtype=np.float64)
+    return _STORED[key]
+
+
+def exact_cosine(db: Database, vector: np.ndarray, k: int, model: str = "") -> list[Hit]:
     """Top-k by cosine similarity over every stored embedding (ties broken by product id)."""
-    rows = list(db[VECTOR_COLLECTION].find({"deleted": {"$ne": True}}, {"_id": 0, "product_id": 1, VECTOR_PATH: 1}))
-    if not rows:
+    ids, matrix = stored_vectors(db, model)
+    if not ids:
         return []
-    ids = [r["product_id"] for r in rows]
-    matrix = np.array([r[VECTOR_PATH] for r in rows], dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector)
     scores = matrix @ vector / np.where(norms == 0, 1.0, norms)
     order = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))[:k]
@@ -92,45 +105,17 @@ def vector_search(
     if has_vector_index(db, info):
         rows = db[VECTOR_COLLECTION].aggregate(vector_pipeline(vector.tolist(), k))
         return [Hit(r["product_id"], float(r["score"])) for r in rows], "Atlas $vectorSearch"
+    hits = exact_cosine(db, vector, k, embedder.model)
     count = db[VECTOR_COLLECTION].estimated_document_count()
-    return exact_cosine(db, vector, k), f"exact cosine over {count} embeddings with numpy (no Atlas Vector Search here)"
+    return hits, f"exact cosine over {count} embeddings with numpy (no Atlas Vector Search here)"
 
 
-def text_pipeline(query: str, k: int) -> list[dict[str, Any]]:
-    """$text search ranked by textScore (as an aggregation: it ranks correctly on both servers)."""
-    return [
-        {"$match": {"$text": {"$search": query}, **LIVE}},
-        {"$project": {"_id": 0, "product_id": 1, "score": {"$meta": "textScore"}}},
-        {"$sort": {"score": -1, "product_id": 1}},
-        {"$limit": k},
-    ]
-
-
-def text_caveat(info: ServerInfo) -> str | None:
-    """How this server's $text differs from MongoDB's, in one line (None on real MongoDB)."""
-    if info.is_local:
-        return (
-            "text search on the local server matches only products containing every word, without stemming; "
-            "real MongoDB matches any of the words (and plurals)"
-        )
-    return None
-
-
-def text_search(db: Database, query: str, k: int) -> list[Hit]:
-    try:
-        return [Hit(r["product_id"], float(r["score"])) for r in db.products.aggregate(text_pipeline(query, k))]
-    except OperationFailure as exc:
-        if exc.code == 27:  # IndexNotFound
-            raise KitError("text search needs the products_text index: run python scripts/create_indexes.py") from None
-        raise
-
-
-def fuse(rankings: list[list[Hit]], k: int) -> list[Hit]:
-    """Reciprocal rank fusion: score = sum of 1 / (RRF_K + rank) over the rankings."""
+def fuse(rankings: list[list[Hit]], k: int, weights: tuple[float, ...] = ()) -> list[Hit]:
+    """Weighted reciprocal rank fusion: score = sum of weight / (RRF_K + rank) over the rankings."""
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or (1.0,) * len(rankings)):
         for rank, hit in enumerate(ranking, start=1):
-            scores[hit.product_id] = scores.get(hit.product_id, 0.0) + 1 / (RRF_K + rank)
+            scores[hit.product_id] = scores.get(hit.product_id, 0.0) + weight / (RRF_K + rank)
     ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
     return [Hit(product_id, score) for product_id, score in ordered]
 
@@ -152,13 +137,24 @@ def describe_hits(db: Database, hits: list[Hit]) -> list[dict[str, Any]]:
     ]
 
 
+def sample_text_caveat(info: ServerInfo) -> str | None:
+    """How this server's $text on products differs from MongoDB's, in one line (None on real MongoDB)."""
+    if info.is_local:
+        return (
+            "text search on the local server matches only products containing every word, without stemming; "
+            "real MongoDB matches any of the words (and plurals)"
+        )
+    return None
+
+
 def sample_search(
     name: str, db: Database, info: ServerInfo, settings: dict[str, str], text: str
 ) -> tuple[list[dict[str, Any]], str]:
     """One of SEARCH_QUERIES: its top hits (SKU, name, score) and a line on how this server answered."""
     if name == "product_search_text":
-        hits = text_search(db, text, SEARCH_LIMIT)
-        note = text_caveat(info) or "text search: $text ranked by textScore"
+        rows = db.products.aggregate(text_pipeline(text, SEARCH_LIMIT))
+        hits = [Hit(r["product_id"], float(r["score"])) for r in rows]
+        note = sample_text_caveat(info) or "text search: $text ranked by textScore"
     else:
         hits, how = vector_search(db, info, query_embedder(db, settings), text, SEARCH_LIMIT)
         note = f"vector search: {how}"
@@ -180,9 +176,10 @@ def product_search(
         rankings.append(hits)
         notes.append(f"vector search: {how}")
     if mode in ("text", "hybrid"):
-        notes += [caveat for caveat in (text_caveat(info),) if caveat]
-        rankings.append(text_search(db, text, depth))
+        rankings.append(text_search(db, info, text, depth))
+        notes.append(text_note(info))
     if mode == "hybrid":
-        notes.append(f"hybrid: vector and text ranks fused (reciprocal rank fusion, k = {RRF_K})")
-    ranked = rankings[0][:limit] if len(rankings) == 1 else fuse(rankings, limit)
+        weights = " : ".join(f"{w:g}" for w in HYBRID_WEIGHTS)
+        notes.append(f"hybrid: vector and text ranks fused (reciprocal rank fusion, k = {RRF_K}, weights {weights})")
+    ranked = rankings[0][:limit] if len(rankings) == 1 else fuse(rankings, limit, HYBRID_WEIGHTS)
     return describe_hits(db, ranked), notes
