@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             for note in dict.fromkeys(n for r in reports for n in r.notes):
                 say(note)
             headers = ["mode", "hit@1", "precision@5", "nDCG@5", "none relevant", "ms median", "ms max"]
-            print(table(headers, [[r.mode, *(f"{v:g}" for v in r.figures().values())] for r in reports]))
+            print(table(headers, [r.row() for r in reports]))
             for r in reports:
                 for question in r.empty:
                     say(f"{r.mode}: nothing relevant in the top {DEPTH} for {question!r}")

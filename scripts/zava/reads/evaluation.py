@@ -91,6 +91,12 @@ class ModeReport:
     def mean(self, figure: str) -> float:
         return statistics.fmean(getattr(s, figure) for s in self.scores)
 
+    def row(self) -> list[str | int]:
+        """mode, hit@1, precision@5, nDCG@5, questions with nothing relevant, ms median, ms max."""
+        means = [f"{self.mean(f):.3f}" for f in ("hit_at_1", "precision_at_5", "ndcg_at_5")]
+        times = [round(1000 * s) for s in (statistics.median(self.seconds), max(self.seconds))]
+        return [self.mode, *means, len(self.empty), *times]
+
     def figures(self) -> dict[str, float | int]:
         return {
             "hit_at_1": round(self.mean("hit_at_1"), 3),
