@@ -72,3 +72,19 @@ def test_search_modes_print_ranked_products(world, capsys):
         else:  # no Atlas Search (the local server, a plain mongod as in CI), or its index still building
             assert "exact cosine over 424 embeddings with numpy" in err
     assert "hybrid: vector and text ranks fused" in err
+
+
+def test_limit_sets_how_many_products_are_printed(world, capsys):
+    rows = world["raw"]["product_embeddings"]
+    matrix = np.array([r["description_embedding"] for r in rows])
+    vector = query_embedder(world["db"], {}).embed(["cordless drill"])[0]
+    scores = matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector))
+    sku = {x["product_id"]: x["sku"] for x in world["raw"]["products"]}
+    ranked = [sku[rows[i]["product_id"]] for i in sorted(range(len(rows)), key=lambda i: (-scores[i], rows[i]["_id"]))]
+    for limit in (1, 12):
+        assert (
+            search_products.main([*world["settings"], "cordless drill", "--mode", "vector", "--limit", str(limit)]) == 0
+        )
+        out = capsys.readouterr().out.splitlines()[2:]
+        assert [line.split()[0] for line in out] == [str(n) for n in range(1, limit + 1)]
+        assert re.findall(r"\b[A-Z]{3}-[A-Z]+-\d{3}\b", "\n".join(out)) == ranked[:limit]
