@@ -238,7 +238,7 @@ def _run(*args, **kwargs) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def sdk_python() -> str:
     if not _has_sdk(DITTO_PYTHON):
         pytest.skip(f"no Ditto SDK for {DITTO_PYTHON}: pip install -r requirements-ditto.txt (or set DITTO_PYTHON)")
