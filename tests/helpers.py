@@ -1,18 +1,22 @@
-"""Plain helpers the tests share: free ports, running the scripts as a user would, a local HTTP server."""
+"""Plain helpers the tests share: free ports, running the scripts as a user would, a local HTTP server,
+a proxy that stalls one command on its way to the server."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import bson
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
@@ -102,3 +106,55 @@ def has_atlas_search(db: Database) -> bool:
     except OperationFailure:
         return False
     return True
+
+
+class StallingProxy:
+    """A TCP proxy in front of the real server that holds back the first command `stall` picks (a server that
+    stops answering, as seen by the script) until the proxy closes; then that command is dropped. Everything else
+    passes unchanged. `stalled` is set once a command is held. Use it as a context manager; `uri` goes to it."""
+
+    def __init__(self, mongo_uri: str, stall: Callable[[dict], bool]) -> None:
+        parts = urlsplit(mongo_uri)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 27017)
+        self.stall = stall
+        self.stalled, self.closed = threading.Event(), threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.uri = f"mongodb://127.0.0.1:{self.listener.getsockname()[1]}/?directConnection=true"
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def __enter__(self) -> StallingProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closed.set()
+        for sock in self.sockets:
+            sock.close()
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while header := source.recv(16, socket.MSG_WAITALL):
+                length, _, _, opcode = struct.unpack("<iiii", header)
+                body = source.recv(length - 16, socket.MSG_WAITALL)
+                if from_client and opcode == 2013 and body[4] == 0 and not self.stalled.is_set():  # OP_MSG, body
+                    size = struct.unpack("<i", body[5:9])[0]
+                    if self.stall(bson.decode(body[5 : 5 + size])):
+                        self.stalled.set()
+                        self.closed.wait()
+                        return
+                sink.sendall(header + body)
+        except (OSError, struct.error):
+            pass
+        finally:
+            sink.close()

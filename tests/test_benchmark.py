@@ -45,9 +45,10 @@ def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, caps
 
 def test_benchmark_compares_memory_and_time_at_two_sizes(settings, monkeypatch, client, capsys):
     monkeypatch.setenv("NUM_CUSTOMERS", "200")
-    flags = ["--orders", "300", "--report-orders", "900", "--dry-run-orders", "20000", "--json"]
-    assert benchmark.main([*settings, *flags]) == 0
-    results = json.loads(capsys.readouterr().out)
+    flags = ["--orders", "300", "--report-orders", "900", "--dry-run-orders", "20000", "--scale-orders", "1200"]
+    assert benchmark.main([*settings, *flags, "--json"]) == 0
+    out, err = capsys.readouterr()
+    results = json.loads(out)
     assert results["dry_run_peak_rss_growth"] == pytest.approx(
         results["dry_run_peak_rss_mb_20000_orders"] / results["dry_run_peak_rss_mb"], abs=0.01
     )
@@ -58,3 +59,6 @@ def test_benchmark_compares_memory_and_time_at_two_sizes(settings, monkeypatch, 
     growth = results["report_peak_rss_mb_900_orders"] / results["report_peak_rss_mb"]
     assert results["report_peak_rss_growth"] == pytest.approx(growth, abs=0.001)
     assert not {"zava_bench_ceiling", "zava_bench_load"} & set(client.list_database_names())
+    assert "extra: the real command with 1,200 orders" in err and results["peak_rss_mb_1200_orders"] > 0
+    growth = results["peak_rss_mb_1200_orders"] / results["peak_rss_mb"]
+    assert results["peak_rss_growth"] == pytest.approx(growth, abs=0.001)

@@ -8,9 +8,9 @@ import sys
 
 import enable_change_streams
 import test_change_streams as change_stream_check
-from helpers import SCRIPTS
+from helpers import SCRIPTS, StallingProxy, run_script
 from zava.model.collections import SYNCED_COLLECTIONS
-from zava.mongo.change_streams import LOCAL_NO_PRE_IMAGES, PROBE_COLLECTION
+from zava.mongo.change_streams import EVENT_TIMEOUT_S, LOCAL_NO_PRE_IMAGES, PROBE_COLLECTION
 from zava.mongo.server import server_info
 
 
@@ -80,3 +80,18 @@ def test_watch_mode_prints_live_events(loaded, mongo_uri, db_name, env_file):
     assert process.returncode == 0, err
     assert any(line.split()[1:3] == ["update", "inventory"] for line in out.splitlines())
     assert "1 change events in 4 s" in err
+
+
+def test_change_stream_check_exits_1_when_no_event_arrives(client, db_name, settings, mongo_uri):
+    """A server whose change stream stops answering (its getMore held back on the way): no event within 5 s."""
+    stalls = lambda command: command.get("getMore") and command.get("collection") == PROBE_COLLECTION  # noqa: E731
+    with StallingProxy(mongo_uri, stalls) as proxy:
+        result = run_script("test_change_streams", *settings, env={"MONGODB_CONNECTION_STRING": proxy.uri}, timeout=60)
+        assert proxy.stalled.is_set()
+    assert result.returncode == 1, result.stderr
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"error: only 0 of 3 change events arrived within {EVENT_TIMEOUT_S:g} s"
+    )
+    assert "change events arrive:" not in result.stderr and "change streams work" not in result.stderr
+    assert client[db_name].list_collection_names() == []  # the probe collection is dropped, nothing else made

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from common import ConfigError, KitError
-from helpers import SCRIPTS, scratch_dataset
+from helpers import SCRIPTS, StallingProxy, scratch_dataset
 from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.catalog import load_catalog
@@ -219,3 +219,86 @@ def test_real_local_ditto_store_answers_like_mongodb_or_the_script_skips(world, 
     refused = subprocess.run([DITTO_PYTHON, *argv], capture_output=True, text=True, timeout=300)
     assert refused.returncode == 1 and "holds other files" in refused.stderr
     assert (tmp_path / "other" / "notes.txt").read_text() == "not a Ditto store"
+
+
+# ---------------------------------------------------------------- the script's flags and exit codes
+
+
+def _check(python: str, settings: list[str], store_dir, *flags: str, uri: str | None = None):
+    env = {**os.environ, **({"MONGODB_CONNECTION_STRING": uri} if uri else {})}
+    argv = [python, str(SCRIPTS / "ditto_local_check.py"), *settings, "--dir", str(store_dir), "--quiet", *flags]
+    return subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _run(*args, **kwargs) -> tuple[int, str, str]:
+    process = _check(*args, **kwargs)
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def sdk_python() -> str:
+    if not _has_sdk(DITTO_PYTHON):
+        pytest.skip(f"no Ditto SDK for {DITTO_PYTHON}: pip install -r requirements-ditto.txt (or set DITTO_PYTHON)")
+    return DITTO_PYTHON
+
+
+@pytest.mark.parametrize("flag", ["--days", "--orders", "--batch"])
+def test_a_flag_below_1_exits_2_before_anything_else(world, tmp_path, flag):
+    code, out, err = _run(sys.executable, world["settings"], tmp_path / "store", flag, "0")
+    assert (code, out, err) == (2, "", f"error: {flag} must be at least 1, got 0\n")
+    assert not (tmp_path / "store").exists()
+
+
+def test_an_unknown_store_exits_2_and_lists_the_stores(world, sdk_python, tmp_path):
+    code, out, err = _run(sdk_python, world["settings"], tmp_path / "store", "--store", "store_nowhere")
+    assert code == 2 and out == ""
+    assert err.startswith("error: --store store_nowhere: no such store (choose from: store_") and err.count("\n") == 1
+    assert all(store["_id"] in err for store in world["db"].stores.find())
+    assert not (tmp_path / "store").exists()
+
+
+def test_an_answer_that_differs_exits_1_naming_the_field(world, sdk_python, mongo_uri, tmp_path):
+    """A write between the load and the checks (what running beside the simulator does) is a mismatch."""
+    stores = world["db"].stores
+    original = stores.find_one({"_id": "store_seattle"})
+
+    def write_first(command: dict) -> bool:
+        if command.get("find") == "stores" and command.get("filter") == {"store_id": "store_seattle"}:
+            stores.update_one({"_id": "store_seattle"}, {"$set": {"store_name": "Renamed Meanwhile"}})
+        return False
+
+    try:
+        with StallingProxy(mongo_uri, write_first) as proxy:
+            code, out, err = _run(sdk_python, world["settings"], tmp_path / "store", uri=proxy.uri)
+    finally:
+        stores.replace_one({"_id": "store_seattle"}, original)
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert code == 1, err
+    assert rows["store_by_id"][3] == "no" and rows["product_by_sku"][3] == "yes"
+    assert "store_by_id: Ditto-only rows: 1, MongoDB-only rows: 1; closest pair differs at store_name: Ditto " in err
+    assert err.strip().splitlines()[-1].startswith("error: 1 of ") and err.strip().endswith(
+        "differ from MongoDB's: store_by_id"
+    )
+
+
+def test_a_store_folder_in_use_exits_1(world, sdk_python, mongo_uri, tmp_path):
+    """The first run holds the folder (stalled at its first check); a second run on it gives up with one line."""
+    store_dir = tmp_path / "store"
+    held = lambda command: command.get("find") == "stores" and command.get("filter") == {"store_id": "store_seattle"}  # noqa: E731
+    with StallingProxy(mongo_uri, held) as proxy:
+        first = _check(sdk_python, world["settings"], store_dir, uri=proxy.uri)
+        assert proxy.stalled.wait(60), "the first run never reached its checks"
+        code, out, err = _run(sdk_python, world["settings"], store_dir)
+    first.communicate(timeout=60)
+    assert code == 1 and out == ""
+    assert err.strip() == f"error: another process is using the local Ditto store in {store_dir}"
+
+
+def test_mongodb_unreachable_exits_1_before_opening_a_store(world, sdk_python, unreachable_port, tmp_path):
+    uri = f"mongodb://127.0.0.1:{unreachable_port}"
+    code, out, err = _run(sdk_python, world["settings"], tmp_path / "store", uri=uri)
+    assert (code, out, err.strip()) == (1, "", f"error: cannot reach MongoDB at {uri} within 5 s")
+    assert not (tmp_path / "store").exists()

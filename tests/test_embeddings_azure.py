@@ -16,9 +16,12 @@ import numpy as np
 import pytest
 import requests
 
+import generate_mongodb_data
 from common import ConfigError, KitError
 from helpers import http_server
 from zava.http_retry import MAX_RETRY_AFTER, backoff
+from zava.model.catalog import load_catalog
+from zava.reads.embeddings import product_text
 from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 
 KEY = "sk-test-5f3c9a1e-do-not-leak"
@@ -427,3 +430,40 @@ def test_from_settings_names_the_missing_variable(name: str, missing: str | None
 def test_from_settings_rejects_bad_values(name: str, value: str, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         AzureOpenAIEmbedder.from_settings({**SETTINGS, name: value})
+
+
+# ---------------------------------------------------------------- the generator's --embeddings
+
+
+def test_generator_embeddings_azure_stores_the_deployments_vectors(stub, tmp_path, capsys):
+    env = tmp_path / "azure.env"
+    env.write_text(
+        f"AZURE_OPENAI_ENDPOINT={stub.endpoint}\nAZURE_OPENAI_API_KEY={KEY}\nAZURE_OPENAI_DEPLOYMENT={DEPLOYMENT}\n"
+    )
+    out = tmp_path / "out"
+    flags = ["--env-file", str(env), "--customers", "20", "--orders", "40", "--quiet", "--out", str(out)]
+    assert generate_mongodb_data.main([*flags, "--embeddings", "azure"]) == 0
+    catalog = load_catalog()
+    docs = {d["_id"]: d for d in map(json.loads, (out / "product_embeddings.jsonl").read_text().splitlines())}
+    assert sorted(docs) == sorted(p.product_id for p in catalog.products)
+    for product in catalog.products:
+        vector = np.array(fake_vector(product_text(product, catalog), 8))
+        doc = docs[product.product_id]
+        assert doc["embedding_model"] == f"azure-openai/{DEPLOYMENT}" and doc["dimensions"] == 8
+        assert doc["description_embedding"] == pytest.approx(np.round(vector / np.linalg.norm(vector), 6).tolist())
+    assert sum(len(r.body["input"]) for r in stub.requests) == len(catalog.products)
+    assert {r.headers["api-key"] for r in stub.requests} == {KEY}
+    assert KEY not in "".join(capsys.readouterr())
+
+
+@pytest.mark.parametrize(
+    ("flag", "setting"), [(["--embeddings", "openai"], {}), ([], {"EMBEDDING_PROVIDER": "openai"})]
+)
+def test_generator_refuses_an_unknown_provider_in_one_line(flag, setting, tmp_path, capsys, monkeypatch):
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "empty.env").write_text("")
+    out = tmp_path / "out"
+    assert generate_mongodb_data.main(["--env-file", str(tmp_path / "empty.env"), "--out", str(out), *flag]) == 2
+    assert capsys.readouterr().err == "error: EMBEDDING_PROVIDER must be local or azure, got 'openai'\n"
+    assert not out.exists()

@@ -89,3 +89,17 @@ def test_drop_indexes_asks_first_then_keeps_id_and_data(loaded, settings, capsys
         assert loaded[name].count_documents({}) == counts[name]
     assert drop_indexes.main([*settings, "--yes"]) == 0
     assert "no indexes to drop" in capsys.readouterr().err
+
+
+def test_an_index_with_the_same_keys_under_another_name_counts_as_present(loaded, settings, capsys):
+    spec = next(s for s in INDEXES if s.name == "orders_by_customer_date")
+    loaded.orders.create_index(list(spec.keys), name="my_orders_by_customer")
+    before = sorted(ix["name"] for ix in loaded.orders.list_indexes())
+    assert create_indexes.main(settings) == 0
+    out, err = capsys.readouterr()
+    rows = {line.split()[1]: line.split()[2] for line in out.splitlines() if line.startswith("orders ")}
+    assert rows["orders_by_customer_date"] == "existing"
+    assert {status for name, status in rows.items() if name != "orders_by_customer_date"} == {"created"}
+    assert f"{len(INDEXES) - 1} created" in err
+    after = [ix for ix in loaded.orders.list_indexes() if tuple(ix["key"]) == spec_signature(spec)]
+    assert len(after) == 1 and set(before) <= {ix["name"] for ix in loaded.orders.list_indexes()}

@@ -71,3 +71,31 @@ def test_trigger_resume_continues_after_a_stop(client, db_name, settings, mongo_
     assert set(state["done"]) >= {"stores", "customers"}
     done_earlier = [line.split()[0] for line in resumed.stdout.splitlines() if line.endswith("done earlier")]
     assert done_earlier == state["done"]
+
+
+def test_resume_without_saved_state_starts_a_new_run_that_asks_first(loaded, settings, capsys):
+    assert trigger_initial_sync.main([*settings, "--resume"]) == 1  # a new run: no terminal, no --yes
+    err = capsys.readouterr().err
+    assert "nothing to resume: starting a new run" in err and "pass --yes to proceed" in err
+    assert all(values == {None} for values in marked(loaded).values())
+    assert trigger_initial_sync.main([*settings, "--resume", "--yes"]) == 0
+    assert "nothing to resume: starting a new run" in capsys.readouterr().err
+    markers = marked(loaded)
+    assert len(set().union(*markers.values())) == 1 and None not in set().union(*markers.values())
+    assert not SyncState.path(loaded.name).exists()
+
+
+def test_resume_with_saved_state_continues_that_run_without_asking(loaded, settings, capsys):
+    earlier = "2020-01-01T00:00:00Z"
+    loaded.stores.update_many({}, {"$set": {MARKER_FIELD: earlier}})
+    SyncState(marker=earlier, touched={"stores": 8}, done=["stores"]).save(loaded.name)
+    try:
+        assert trigger_initial_sync.main([*settings, "--resume"]) == 0, capsys.readouterr().err
+        assert not SyncState.path(loaded.name).exists()  # the run it continued is complete
+    finally:
+        SyncState.path(loaded.name).unlink(missing_ok=True)
+    out, err = capsys.readouterr()
+    assert "nothing to resume" not in err
+    assert all(values == {earlier} for values in marked(loaded).values())
+    done_earlier = [line.split()[0] for line in out.splitlines() if line.endswith("done earlier")]
+    assert done_earlier == ["stores"]

@@ -67,3 +67,27 @@ def test_auto_leaves_a_configured_server_alone(tmp_path, env_file):
     )
     assert result.returncode == 0 and "not needed" in result.stderr
     assert not LocalServer(tmp_path, "127.0.0.1", port).answers()
+
+
+def test_start_status_stop_and_auto_from_the_command_line(new_server, env_file, monkeypatch):
+    monkeypatch.delenv("MONGODB_CONNECTION_STRING", raising=False)
+    where = ["--data-dir", str(new_server.root), "--port", str(new_server.port)]
+    started = run_script("local_server", "start", *where)
+    assert started.returncode == 0, started.stderr
+    pid = new_server.pid()
+    assert pid and new_server.answers()
+    assert f"local server running at {new_server.uri} (pid {pid}, files in {new_server.root})" in started.stderr
+    again = run_script("local_server", "start", *where)
+    assert again.returncode == 0 and f"already running at {new_server.uri} (pid {pid}," in again.stderr
+    assert new_server.pid() == pid
+    assert run_script("local_server", "status", *where).returncode == 0
+
+    stopped = run_script("local_server", "stop", *where)
+    assert stopped.returncode == 0 and "local server stopped" in stopped.stderr
+    assert new_server.pid() is None and not new_server.answers()
+    assert run_script("local_server", "status", *where).returncode == 1
+    assert "local server was not running" in run_script("local_server", "stop", *where).stderr
+
+    auto = run_script("local_server", "auto", *where, "--env-file", str(env_file))  # no server configured
+    assert auto.returncode == 0, auto.stderr
+    assert new_server.answers() and f"at {new_server.uri} (pid {new_server.pid()}," in auto.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -10,7 +13,7 @@ from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 import generate_mongodb_data
 import test_connection as connection_script
 from common import LOCAL_SERVER_URI, describe_mongo_error
-from helpers import run_script
+from helpers import SCRIPTS, free_port, run_script
 from zava.model.collections import COLLECTIONS
 from zava.mongo.server import server_info
 
@@ -91,3 +94,48 @@ def test_refused_credentials_fail_with_one_line(client, mongo_uri, env_file):
     else:  # MongoDB refuses the unknown user (code 18), with or without access control on
         assert last.endswith("check the user name and password (URL-encode special characters)"), last
     assert "wrong-pass" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+# The other scripts that connect (generate_mongodb_data and the seven above have their own tests),
+# run side by side so the suite waits out the 5 s timeout once.
+OTHER_CONNECTING_SCRIPTS = {
+    "simulate_activity": ["--duration", "1"],
+    "sample_queries": [],
+    "search_products": ["drill"],
+    "data_report": [],
+    "store_dashboard": ["--port", "{free_port}"],
+    "shard_collections": ["--yes"],
+    "benchmark": ["--orders", "100"],
+    "verify_sync": [],
+}
+
+
+def test_every_other_connecting_script_says_it_cannot_reach_mongodb(env_file, unreachable_port):
+    uri = f"mongodb://alice:s3cret-pw@127.0.0.1:{unreachable_port}"
+    env = {
+        **os.environ,
+        "MONGODB_CONNECTION_STRING": uri,
+        "DITTO_APP_ID": "app",
+        "DITTO_API_KEY": "key",
+        "DITTO_CLOUD_ENDPOINT": f"http://127.0.0.1:{free_port()}",
+    }
+    began = time.monotonic()
+    runs = {
+        name: subprocess.Popen(
+            [sys.executable, str(SCRIPTS / f"{name}.py"), "--env-file", str(env_file)]
+            + [flag.format(free_port=free_port()) for flag in flags],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, flags in OTHER_CONNECTING_SCRIPTS.items()
+    }
+    results = {name: (run.communicate(timeout=60), run.returncode) for name, run in runs.items()}
+    assert time.monotonic() - began < 30
+    masked = f"mongodb://alice:****@127.0.0.1:{unreachable_port}"
+    for name, ((out, err), code) in results.items():
+        assert code == 1, (name, err)
+        assert err.strip() == f"error: cannot reach MongoDB at {masked} within 5 s", (name, err)
+        assert "s3cret-pw" not in out + err, name

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import generate_mongodb_data
-from helpers import SCRIPTS, run_script
+from helpers import SCRIPTS, run_script, start_script
 from zava.generation.activity import Simulator, chosen_stores
 from zava.generation.distributions import ITEMS_PER_ORDER
 from zava.model.reference import STORES, TAX_RATE
@@ -241,3 +241,79 @@ def test_unknown_store_exits_2_with_one_line(settings):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stdout == ""
     assert result.stderr.startswith("error: --stores: unknown store store_atlantis; choose from store_seattle")
+
+
+BAD_FLAGS = {
+    "--rate 0": "--rate must be a number of events per second above 0, got 0",
+    "--rate nan": "--rate must be a number of events per second above 0, got nan",
+    "--duration -1": "--duration must be 0 (until Ctrl-C) or more seconds, got -1",
+    "--seed -1": "--seed must be at least 0, got -1",
+}
+
+
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(loaded, settings):
+    before = {name: list(loaded[name].find()) for name in ("orders", "order_items", "inventory")}
+    for flags, message in BAD_FLAGS.items():
+        result = run_script("simulate_activity", *settings, "--duration", "1", *flags.split())
+        assert result.returncode == 2 and result.stdout == "", flags
+        assert result.stderr.strip() == f"error: {message}"
+    assert before == {name: list(loaded[name].find()) for name in before}
+
+
+def test_no_dataset_exits_1_and_creates_nothing(client, db_name, settings):
+    result = run_script("simulate_activity", *settings, "--duration", "1")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: no products in database '{db_name}': load the dataset first (python scripts/generate_mongodb_data.py)"
+    )
+    assert client[db_name].list_collection_names() == []
+
+
+def test_sigterm_stops_after_the_event_with_the_summary(loaded, settings):
+    process = start_script("simulate_activity", *settings, "--rate", "20", "--duration", "0")
+    deadline = time.monotonic() + 60
+    while len(new_orders(loaded)) < 3:
+        assert process.poll() is None and time.monotonic() < deadline, "no orders before the deadline"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 143, err
+    assert "stopped by SIGTERM after the event under way (exit code 143)" in err
+    assert summary(out)["order"] == len(new_orders(loaded)) >= 3
+    check_invariants(loaded, sorted(loaded.list_collection_names()))
+
+
+def test_stores_flag_keeps_every_write_to_those_stores(loaded, settings):
+    chosen = {"store_tacoma", "store_kirkland"}
+    others = list(loaded.inventory.find({"store_id": {"$nin": sorted(chosen)}}).sort("_id"))
+    orders = {o["_id"]: o for o in loaded.orders.find()}
+    result = run_script(
+        "simulate_activity",
+        *settings,
+        "--stores",
+        ",".join(sorted(chosen)),
+        "--rate",
+        "30",
+        "--duration",
+        "2",
+        "--seed",
+        "3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "simulating 30 events/s at 2 stores for 2 s" in result.stderr
+    made = new_orders(loaded)
+    assert made and {o["store_id"] for o in made} <= chosen
+    assert others == list(loaded.inventory.find({"store_id": {"$nin": sorted(chosen)}}).sort("_id"))
+    moved = [o for o in loaded.orders.find({"_id": {"$in": list(orders)}}) if o != orders[o["_id"]]]
+    assert {o["store_id"] for o in moved} <= chosen
+    check_invariants(loaded, sorted(loaded.list_collection_names()))
+
+
+def test_a_rate_the_server_cannot_keep_up_with_is_warned(loaded, settings):
+    result = run_script("simulate_activity", *settings, "--rate", "100000", "--duration", "1.5", "--seed", "2")
+    assert result.returncode == 0, result.stderr
+    achieved = float(re.search(r"events in [\d.]+ s: ([\d.]+) events/s \(asked for 100000\)", result.stderr).group(1))
+    assert achieved < 90_000
+    assert result.stderr.strip().splitlines()[-1] == "! the server could not keep up with the requested rate"
+    slow = run_script("simulate_activity", *settings, "--rate", "5", "--duration", "1.5", "--seed", "2")
+    assert slow.returncode == 0 and "could not keep up" not in slow.stderr, slow.stderr
