@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from helpers import run_script, start_script
+from helpers import refusal, run_script, start_script
 from zava.generation.dataset import CUSTOMER_CHUNK, ORDER_CHUNK, Dataset, DatasetSpec
 from zava.generation.parallel import choose_workers, on_this_machine
 from zava.generation.parts import Part
@@ -112,7 +112,13 @@ def test_parts_load_one_dataset_and_never_touch_each_other(client, db_name, mong
     )
     db.orders.update_many({"_id": {"$in": [first_part_order, second_part_order]}}, {"$set": {"status": "edited"}})
     refused = generate(env_file, "--part", "2/2", "--quiet", env=env)
-    assert refused.returncode == 1 and "already holds this part" in refused.stderr and "--yes" in refused.stderr
+    listing = ", ".join(
+        f"{n} {c:,}" for n, c in Dataset(spec, load_catalog()).counts_of(Part(2, 2).select(tasks)).items()
+    )
+    question = f"Database {db_name!r} already holds this part ({listing}); it will be replaced"
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines()[-1] == refusal(
+        f"{question} (collections, their options and indexes are kept)."
+    )
     assert db.orders.count_documents({"status": "edited"}) == 2
 
     rerun = generate(env_file, "--part", "2/2", "--quiet", "--yes", env=env)
