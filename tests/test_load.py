@@ -45,19 +45,20 @@ def expected_counts(orders: int, customers: int, items: int) -> dict[str, int]:
     }
 
 
+def planned_counts(argv: list[str]) -> dict[str, int]:
+    """The documents per collection the generator plans for these flags (and the environment)."""
+    config = load_config(generate_mongodb_data.parse_args(argv))
+    return Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()
+
+
 def test_default_size_load_has_exact_counts(client, db_name, mongo_uri, env_file):
-    result = run_script(
-        "generate_mongodb_data",
-        "--env-file",
-        str(env_file),
-        "--end-date",
-        "2026-11-25",
-        env={"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name},
-        timeout=300,
-    )
+    argv = ["--env-file", str(env_file), "--end-date", "2026-11-25"]
+    env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
+    result = run_script("generate_mongodb_data", *argv, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     got = counts(client, db_name)
     assert got == expected_counts(100_000, 25_000, got["order_items"])
+    assert got == planned_counts(argv)
     assert 200_000 <= got["order_items"] <= 220_000
     printed = printed_table(result.stdout, "collection", "documents", "seconds", "docs/s")
     assert {name: number(row[0]) for name, row in printed.items()} == {**got, "total (wall clock)": sum(got.values())}
@@ -125,8 +126,7 @@ def test_dry_run_writes_nothing(client, db_name, settings, capsys):
     argv = [*settings, *SMALL, "--dry-run"]
     assert generate_mongodb_data.main(argv) == 0
     output = capsys.readouterr()
-    config = load_config(generate_mongodb_data.parse_args(argv))
-    expected = Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()
+    expected = planned_counts(argv)
     assert (expected["customers"], expected["orders"]) == (300, 1500)
     printed = printed_table(output.out, "collection", "documents", "seconds", "docs/s")
     total = sum(expected.values())

@@ -131,7 +131,7 @@ def test_parts_load_one_dataset_and_never_touch_each_other(client, db_name, mong
 def test_a_reload_sets_the_kit_indexes_aside_keeps_others_and_rebuilds(client, db_name, mongo_uri, env_file):
     env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
     assert generate(env_file, "--quiet", env=env).returncode == 0
-    assert run_script("create_indexes", "--quiet", env=env).returncode == 0
+    assert run_script("create_indexes", "--env-file", str(env_file), "--quiet", env=env).returncode == 0
     db = client[db_name]
     db.orders.create_index([("customer_name", 1)], name="my_orders_by_customer_name")
     db.orders.update_one({"_id": "order_00000001"}, {"$set": {"status": "edited"}})
@@ -167,7 +167,7 @@ def test_a_killed_worker_is_one_line_and_a_rerun_repairs_with_the_indexes(client
     env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
     big = ["--env-file", str(env_file), "--orders", "60000", "--customers", "3000", "--yes", "--quiet"]
     assert run_script("generate_mongodb_data", *big, env=env, timeout=300).returncode == 0
-    assert run_script("create_indexes", "--quiet", env=env).returncode == 0
+    assert run_script("create_indexes", "--env-file", str(env_file), "--quiet", env=env).returncode == 0
     process = start_script("generate_mongodb_data", *big, "--workers", "2", "--batch-size", "2000", env=env)
     _wait_for(client, db_name, process)
     workers = _children(process.pid)
