@@ -19,7 +19,7 @@ demo: $(VENV)/.installed
 	$(PY) scripts/local_server.py auto
 	$(PY) scripts/generate_mongodb_data.py
 
-# best effort: where the SDK cannot be installed, its test checks the script's skip line instead
+# best effort: where the SDK cannot be installed, its real test is reported as skipped (the skip line has its own test)
 $(DITTO_VENV)/.installed: requirements-ditto.txt requirements.txt
 	-$(PYTHON) -m venv $(DITTO_VENV) && $(DITTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-ditto.txt && touch $@

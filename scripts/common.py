@@ -27,6 +27,30 @@ SERVER_TIMEOUT_MS = 5000
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
+# Every setting the kit reads from .env or the environment (.env.sample documents each one), and those it reads
+# from the environment alone. The tests clear them all, so that nothing in a developer's shell changes a result.
+SETTINGS = (
+    "MONGODB_CONNECTION_STRING",
+    "MONGODB_DATABASE",
+    "NUM_CUSTOMERS",
+    "NUM_ORDERS",
+    "START_DATE",
+    "END_DATE",
+    "SEED",
+    "BATCH_SIZE",
+    "WORKERS",
+    "EMBEDDING_PROVIDER",
+    "AZURE_OPENAI_ENDPOINT",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_DEPLOYMENT",
+    "AZURE_OPENAI_API_VERSION",
+    "AZURE_OPENAI_DIMENSIONS",
+    "DITTO_APP_ID",
+    "DITTO_API_KEY",
+    "DITTO_CLOUD_ENDPOINT",
+)
+ENVIRONMENT_ONLY_SETTINGS = ("NO_COLOR",)  # zava/console.py
+
 
 class KitError(Exception):
     """An expected failure: reported as one line, exit code 1."""
@@ -143,14 +167,15 @@ def _years_before(day: date, years: int) -> date:
     return day.replace(year=day.year - years, day=28 if (day.month, day.day) == (2, 29) else day.day)
 
 
-def load_config(args: argparse.Namespace) -> Config:
-    """Validate every setting; raise ConfigError naming the first bad one."""
+def load_config(args: argparse.Namespace, today: date | None = None) -> Config:
+    """Validate every setting (END_DATE defaults to `today`, by default today in UTC); raise ConfigError naming
+    the first bad one."""
     values = read_settings(getattr(args, "env_file", None))
     uri, uri_name = _setting(args, values, "uri", "MONGODB_CONNECTION_STRING")
     database = _setting(args, values, "database", "MONGODB_DATABASE")[0] or "zava"
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,63}", database):
         raise ConfigError(f"MONGODB_DATABASE must be letters, digits, '_' or '-', got {database!r}")
-    today = datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     end = _parse_date(*_setting(args, values, "end_date", "END_DATE"), today)
     start = _parse_date(*_setting(args, values, "start_date", "START_DATE"), _years_before(end.date(), 3))
     if end <= start:

@@ -15,6 +15,7 @@ import pytest
 from pymongo import MongoClient
 
 import generate_mongodb_data
+from common import ENVIRONMENT_ONLY_SETTINGS, SETTINGS
 from helpers import SMALL, free_port, scratch_dataset
 from zava.mongo.local_server import LocalServer
 from zava.mongo.server import server_info
@@ -29,6 +30,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sealed_environment() -> Iterator[None]:
+    """Every setting the kit reads is cleared for the whole session, before any other fixture runs, so that
+    nothing in a developer's shell changes a result (MONGODB_TEST_URI, the suite's own, stays)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (*SETTINGS, *ENVIRONMENT_ONLY_SETTINGS):
+            patch.delenv(name, raising=False)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +93,6 @@ def db_name(client: MongoClient) -> Iterator[str]:
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, db_name: str, env_file: Path) -> list[str]:
     """Point the scripts at the test server and database; returns the --env-file flag to pass."""
-    for name in ("NUM_CUSTOMERS", "NUM_ORDERS", "START_DATE", "END_DATE", "SEED", "BATCH_SIZE", "WORKERS"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MONGODB_CONNECTION_STRING", mongo_uri)
     monkeypatch.setenv("MONGODB_DATABASE", db_name)
     return ["--env-file", str(env_file)]

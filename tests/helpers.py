@@ -4,6 +4,7 @@ a proxy that stalls one command on its way to the server."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import struct
@@ -158,3 +159,26 @@ class StallingProxy:
             pass
         finally:
             sink.close()
+
+
+def printed_table(text: str, *headers: str) -> dict[str, list[str]]:
+    """The rows of the table (zava.console.table) printed under these headers: first cell -> the other cells."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if re.split(r" {2,}", line.strip()) == list(headers))
+    rows = {}
+    for line in lines[first + 2 :]:
+        if not line.strip():
+            break
+        cells = re.split(r" {2,}", line.strip())
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def number(cell: str) -> int:
+    """A whole number as a table prints it (1,234)."""
+    return int(cell.replace(",", ""))
+
+
+def refusal(question: str) -> str:
+    """The last line a script prints when it would need a typed confirmation but has no terminal to ask on."""
+    return f"error: {question} Refusing without a terminal to confirm on; pass --yes to proceed."

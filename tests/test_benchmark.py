@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 
 import benchmark
+from common import load_config
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.catalog import load_catalog
 from zava.mongo.server import server_info
 
 
 def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, capsys):
     monkeypatch.setenv("NUM_CUSTOMERS", "200")
+    monkeypatch.setenv("END_DATE", "2025-07-01")  # the same dataset whenever the test runs
     assert benchmark.main([*settings, "--orders", "400", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
     keys = (
@@ -38,7 +43,14 @@ def test_benchmark_json_reports_every_figure(settings, monkeypatch, client, caps
     )
     speedup = results["generate_docs_per_s_2_workers"] / results["generate_docs_per_s"]
     assert results["workers_speedup"] == pytest.approx(speedup, rel=0.05)
-    assert results["documents"] > 400 * 2 + 200 + 3168
+    config = load_config(argparse.Namespace(env_file=settings[1]))
+    dataset = Dataset(DatasetSpec(200, 400, config.start, config.end, config.seed), load_catalog())
+    assert results["documents"] == sum(dataset.expected_counts().values())
+    rate, seconds = results["load_docs_per_s"], results["fresh_load_seconds"]  # rounded to 1 and to 0.01
+    assert abs(results["documents"] - rate * seconds) <= 0.5 * seconds + 0.005 * rate + 1
+    assert results["load_vs_ceiling"] == pytest.approx(
+        results["ceiling_docs_per_s"] / results["load_docs_per_s"], rel=0.01
+    )
     assert not {"zava_bench_ceiling", "zava_bench_load"} & set(client.list_database_names())
     assert results["server"].startswith("nx-27017 local server" if server_info(client).is_local else "MongoDB ")
 

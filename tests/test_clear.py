@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import clear_mongodb_data
 import create_indexes
-from helpers import SMALL_ORDERS
+from helpers import SMALL_ORDERS, refusal
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
 
@@ -15,7 +15,13 @@ def test_clear_empties_only_the_project_collections_and_keeps_indexes(loaded, cl
     indexes = {name: sorted(ix["name"] for ix in loaded[name].list_indexes()) for name in COLLECTION_NAMES}
     if not server_info(client).is_local:
         loaded.command("collMod", "orders", changeStreamPreAndPostImages={"enabled": True})
+    total = sum(loaded[name].count_documents({}) for name in COLLECTION_NAMES)
+    capsys.readouterr()
     assert clear_mongodb_data.main(settings) == 1  # no terminal, no --yes
+    question = (
+        f"All {total:,} documents above will be deleted from {loaded.name!r} (indexes and collection options stay)."
+    )
+    assert capsys.readouterr().err.strip().splitlines()[-1] == refusal(question)
     assert loaded.orders.count_documents({}) == SMALL_ORDERS
     assert clear_mongodb_data.main([*settings, "--yes"]) == 0
     for name in COLLECTION_NAMES:

@@ -14,6 +14,7 @@ import data_report
 import simulate_activity
 import zava.verify.data_report as report_module
 from common import KitError
+from helpers import number, printed_table
 from zava.model.reference import STORES
 
 
@@ -21,15 +22,17 @@ def test_fresh_dataset_passes_every_rule(reportable, settings, capsys):
     assert data_report.main(settings) == 0
     out, err = capsys.readouterr()
     assert "passes every rule" in err
-    for rule in (
+    rules = printed_table(out, "rule", "checked", "broken")
+    assert set(rules) == {
         "foreign keys resolve",
         "order totals match their items",
         "line amounts match price, quantity and discount",
         "no arrays in synced documents",
         "stock never negative",
         "ID formats",
-    ):
-        assert rule in out
+    }
+    for rule, (checked, broken) in rules.items():
+        assert number(checked) > 0 and broken == "0", rule
     assert "Garden & Outdoor" in out and "orders at the customer's primary store" in out
 
 
@@ -55,11 +58,13 @@ def test_the_week_and_the_day_are_reported_from_the_orders(reportable, settings,
 
 def test_report_still_passes_after_simulated_activity(reportable, settings, capsys):
     assert simulate_activity.main([*settings, "--rate", "25", "--duration", "2", "--seed", "3", "--quiet"]) == 0
-    assert reportable.orders.count_documents({"order_id": {"$regex": "^order_[0-9a-f]{32}$"}}) > 5
+    placed = number(printed_table(capsys.readouterr().out, "event", "count")["order"][0])
+    assert placed > 5 and reportable.orders.count_documents({"order_id": {"$regex": "^order_[0-9a-f]{32}$"}}) == placed
     assert data_report.main(settings) == 0
-    out = capsys.readouterr().out
-    live = next(line for line in out.splitlines() if line.startswith("orders (added live)"))
-    assert int(live.split()[3].replace(",", "")) > 5
+    counts = printed_table(capsys.readouterr().out, "collection", "documents", "expected")
+    assert number(counts["orders (added live)"][0]) == placed
+    assert counts["orders (generated)"] == ["1,500", "1,500"]
+    assert number(counts["order_items"][0]) == reportable.order_items.count_documents({})
 
 
 def _first_item(db):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 import generate_mongodb_data
 import trigger_initial_sync
-from helpers import SCRIPTS, start_script
+from helpers import SCRIPTS, refusal, start_script
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.initial_sync import MARKER_FIELD, SyncState
 
@@ -24,6 +25,11 @@ def marked(db) -> dict[str, set]:
 
 def test_trigger_marks_every_synced_document_once(loaded, settings, capsys):
     assert trigger_initial_sync.main(settings) == 1  # no terminal, no --yes
+    total = sum(loaded[name].count_documents({}) for name in SYNCED_COLLECTIONS)
+    question = f"{total:,} documents in {', '.join(SYNCED_COLLECTIONS)} will get {MARKER_FIELD} = <stamp>."
+    pattern = re.escape(refusal(question)).replace("<stamp>", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert re.fullmatch(pattern, last), last
     assert loaded.orders.count_documents({MARKER_FIELD: {"$exists": True}}) == 0
     assert trigger_initial_sync.main([*settings, "--yes"]) == 0
     out, _ = capsys.readouterr()

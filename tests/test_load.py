@@ -11,7 +11,10 @@ from bson import json_util
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from helpers import run_script, start_script
+from common import load_config
+from helpers import number, printed_table, refusal, run_script, start_script
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.catalog import load_catalog
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
 
@@ -42,23 +45,24 @@ def expected_counts(orders: int, customers: int, items: int) -> dict[str, int]:
     }
 
 
+def planned_counts(argv: list[str]) -> dict[str, int]:
+    """The documents per collection the generator plans for these flags (and the environment)."""
+    config = load_config(generate_mongodb_data.parse_args(argv))
+    return Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()
+
+
 def test_default_size_load_has_exact_counts(client, db_name, mongo_uri, env_file):
-    result = run_script(
-        "generate_mongodb_data",
-        "--env-file",
-        str(env_file),
-        "--end-date",
-        "2026-11-25",
-        env={"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name},
-        timeout=300,
-    )
+    argv = ["--env-file", str(env_file), "--end-date", "2026-11-25"]
+    env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
+    result = run_script("generate_mongodb_data", *argv, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     got = counts(client, db_name)
     assert got == expected_counts(100_000, 25_000, got["order_items"])
+    assert got == planned_counts(argv)
     assert 200_000 <= got["order_items"] <= 220_000
-    assert (
-        "total (wall clock)" in result.stdout and "338," in result.stdout or f"{sum(got.values()):,}" in result.stdout
-    )
+    printed = printed_table(result.stdout, "collection", "documents", "seconds", "docs/s")
+    assert {name: number(row[0]) for name, row in printed.items()} == {**got, "total (wall clock)": sum(got.values())}
+    assert f"{sum(got.values()):,} documents generated into database {db_name!r}" in result.stderr
     order = client[db_name].orders.find_one({"order_id": "order_00050000"})
     items = list(client[db_name].order_items.find({"order_id": "order_00050000"}))
     assert order["item_count"] == len(items)
@@ -76,13 +80,27 @@ def test_regenerating_asks_first_and_keeps_indexes(client, db_name, settings, ca
     if not server_info(client).is_local:  # the local server does not report collection options
         db.command("collMod", "orders", changeStreamPreAndPostImages={"enabled": True})
 
+    # what the rerun must undo (same seed: same documents), and a collection outside the dataset it must keep
+    db.orders.update_one({"_id": "order_00000007"}, {"$set": {"status": "edited", "total": 0.0}})
+    db.customers.delete_one({"_id": "cust_000011"})
+    db.products.insert_one({"_id": "prod_stray", "product_id": "prod_stray"})
+    db.visitor_notes.insert_one({"_id": "not ours"})
+    changed = all_documents(client, db_name)
+    assert changed != first
+
     capsys.readouterr()
     assert generate_mongodb_data.main([*settings, *SMALL, "--quiet"]) == 1  # no terminal, no --yes
-    assert "pass --yes" in capsys.readouterr().err
-    assert all_documents(client, db_name) == first
+    listing = ", ".join(f"{name} {n:,}" for name, n in counts(client, db_name).items())
+    question = (
+        f"Database {db_name!r} already holds data ({listing}); it will be replaced "
+        "(collections, their options and indexes are kept)."
+    )
+    assert capsys.readouterr().err.strip().splitlines()[-1] == refusal(question)
+    assert all_documents(client, db_name) == changed
 
     assert generate_mongodb_data.main([*settings, *SMALL, "--quiet", "--yes"]) == 0
     assert all_documents(client, db_name) == first
+    assert list(db.visitor_notes.find()) == [{"_id": "not ours"}]
     assert sorted(ix["name"] for ix in db.orders.list_indexes()) == indexes_before
     if not server_info(client).is_local:
         options = next(db.list_collections(filter={"name": "orders"}))["options"]
@@ -105,9 +123,15 @@ def test_out_files_reimport_to_the_same_documents(client, db_name, settings, tmp
 
 
 def test_dry_run_writes_nothing(client, db_name, settings, capsys):
-    assert generate_mongodb_data.main([*settings, *SMALL, "--dry-run"]) == 0
+    argv = [*settings, *SMALL, "--dry-run"]
+    assert generate_mongodb_data.main(argv) == 0
     output = capsys.readouterr()
-    assert "order_items" in output.out and "MB of BSON" in output.err
+    expected = planned_counts(argv)
+    assert (expected["customers"], expected["orders"]) == (300, 1500)
+    printed = printed_table(output.out, "collection", "documents", "seconds", "docs/s")
+    total = sum(expected.values())
+    assert {name: number(row[0]) for name, row in printed.items()} == {**expected, "total (wall clock)": total}
+    assert f"{total:,} documents generated into nowhere (dry run)" in output.err and "MB of BSON" in output.err
     assert db_name not in client.list_database_names()
 
 

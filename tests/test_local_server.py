@@ -13,7 +13,7 @@ from helpers import free_port, run_script
 from zava.mongo.local_server import LocalServer
 
 
-def test_start_status_stop_and_data_survives_a_restart(new_server, tmp_path):
+def test_start_status_stop_and_data_survives_a_restart(new_server, tmp_path, capsys):
     server = new_server
     pid = server.start()
     try:
@@ -25,6 +25,10 @@ def test_start_status_stop_and_data_survives_a_restart(new_server, tmp_path):
         with pytest.raises(KitError, match=f"already runs from .* on port {server.port}; stop it first"):
             other_port.start()
         assert local_server.main(["status", "--data-dir", str(server.root), "--port", str(other_port.port)]) == 1
+        assert capsys.readouterr().err.strip().splitlines()[-1] == (
+            f"local server is not running on port {other_port.port} (files in {server.root}); "
+            f"it runs on port {server.port}"
+        )
         with MongoClient(server.uri, serverSelectionTimeoutMS=3000) as client:
             client.kept.things.insert_one({"_id": "one", "n": 1})
         assert server.stop()

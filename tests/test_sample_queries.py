@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 
 import numpy as np
 import pytest
 
 import sample_queries
-from common import PROJECT_ROOT
+from common import PROJECT_ROOT, read_settings
+from helpers import printed_table
 from zava.model.catalog import MONTHS
 from zava.model.rules import REVENUE_STATUSES
+from zava.mongo.server import server_info
 from zava.reads.queries import (
     QUERIES,
     run_query,
 )
+from zava.reads.search import SEARCH_QUERIES, sample_search
 
 
 def answer(world, name):
@@ -201,3 +206,31 @@ def test_sample_queries_script_runs_everything(world, capsys):
 def test_sample_queries_md_is_the_rendered_definition(capsys):
     assert sample_queries.main(["--markdown"]) == 0
     assert capsys.readouterr().out == (PROJECT_ROOT / "SAMPLE_QUERIES.md").read_text()
+
+
+def _printed_answer(out: str, name: str):
+    """What `--only NAME --json` printed as the answer: the JSON between its heading and the timing table."""
+    heading, _, rest = out.partition("\n")
+    assert re.fullmatch(rf"{name} \(\d+ ms\)", heading), heading
+    printed, end = json.JSONDecoder().raw_decode(rest)
+    assert list(printed_table(rest[end:], "query", "ms")) == [name]
+    return printed
+
+
+@pytest.mark.parametrize("name", [q.name for q in QUERIES] + list(SEARCH_QUERIES))
+def test_only_one_query_as_json_prints_exactly_its_answer(world, capsys, name):
+    assert sample_queries.main([*world["settings"], "--only", name, "--json"]) == 0
+    printed = _printed_answer(capsys.readouterr().out, name)
+    if name in SEARCH_QUERIES:
+        values = read_settings(world["settings"][1])
+        expected = sample_search(name, world["db"], server_info(world["db"].client), values, world["params"].search)[0]
+    else:
+        expected = answer(world, name)  # each checked against the raw documents above
+    assert printed == json.loads(json.dumps(expected, default=str)) and printed
+
+
+def test_only_an_unknown_query_lists_the_valid_ones(world, capsys):
+    assert sample_queries.main([*world["settings"], "--only", "nope", "--json"]) == 2
+    out, err = capsys.readouterr()
+    names = ", ".join([q.name for q in QUERIES] + list(SEARCH_QUERIES))
+    assert out == "" and err.strip() == f"error: --only nope: no such query; choose from {names}"

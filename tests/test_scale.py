@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from helpers import run_script, start_script
+from helpers import refusal, run_script, start_script
 from zava.generation.dataset import CUSTOMER_CHUNK, ORDER_CHUNK, Dataset, DatasetSpec
 from zava.generation.parallel import choose_workers, on_this_machine
 from zava.generation.parts import Part
@@ -112,7 +112,13 @@ def test_parts_load_one_dataset_and_never_touch_each_other(client, db_name, mong
     )
     db.orders.update_many({"_id": {"$in": [first_part_order, second_part_order]}}, {"$set": {"status": "edited"}})
     refused = generate(env_file, "--part", "2/2", "--quiet", env=env)
-    assert refused.returncode == 1 and "already holds this part" in refused.stderr and "--yes" in refused.stderr
+    listing = ", ".join(
+        f"{n} {c:,}" for n, c in Dataset(spec, load_catalog()).counts_of(Part(2, 2).select(tasks)).items()
+    )
+    question = f"Database {db_name!r} already holds this part ({listing}); it will be replaced"
+    assert refused.returncode == 1 and refused.stderr.strip().splitlines()[-1] == refusal(
+        f"{question} (collections, their options and indexes are kept)."
+    )
     assert db.orders.count_documents({"status": "edited"}) == 2
 
     rerun = generate(env_file, "--part", "2/2", "--quiet", "--yes", env=env)
@@ -125,7 +131,7 @@ def test_parts_load_one_dataset_and_never_touch_each_other(client, db_name, mong
 def test_a_reload_sets_the_kit_indexes_aside_keeps_others_and_rebuilds(client, db_name, mongo_uri, env_file):
     env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
     assert generate(env_file, "--quiet", env=env).returncode == 0
-    assert run_script("create_indexes", "--quiet", env=env).returncode == 0
+    assert run_script("create_indexes", "--env-file", str(env_file), "--quiet", env=env).returncode == 0
     db = client[db_name]
     db.orders.create_index([("customer_name", 1)], name="my_orders_by_customer_name")
     db.orders.update_one({"_id": "order_00000001"}, {"$set": {"status": "edited"}})
@@ -161,7 +167,7 @@ def test_a_killed_worker_is_one_line_and_a_rerun_repairs_with_the_indexes(client
     env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
     big = ["--env-file", str(env_file), "--orders", "60000", "--customers", "3000", "--yes", "--quiet"]
     assert run_script("generate_mongodb_data", *big, env=env, timeout=300).returncode == 0
-    assert run_script("create_indexes", "--quiet", env=env).returncode == 0
+    assert run_script("create_indexes", "--env-file", str(env_file), "--quiet", env=env).returncode == 0
     process = start_script("generate_mongodb_data", *big, "--workers", "2", "--batch-size", "2000", env=env)
     _wait_for(client, db_name, process)
     workers = _children(process.pid)

@@ -55,12 +55,14 @@ def test_server_errors_become_one_clear_line():
     ],
 )
 def test_unreachable_server_fails_in_seconds(script, flags, env_file, unreachable_port):
-    uri = f"mongodb://127.0.0.1:{unreachable_port}"
+    uri = f"mongodb://user:secret@127.0.0.1:{unreachable_port}"
     began = time.monotonic()
     result = run_script(script, "--env-file", str(env_file), *flags, env={"MONGODB_CONNECTION_STRING": uri}, timeout=60)
     assert time.monotonic() - began < 15
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: cannot reach MongoDB at {uri} within 5 s", result.stderr
+    masked = f"mongodb://user:****@127.0.0.1:{unreachable_port}"
+    assert result.stderr.strip() == f"error: cannot reach MongoDB at {masked} within 5 s", result.stderr
+    assert "secret" not in result.stdout + result.stderr
 
 
 def test_unreachable_server_fails_fast_with_one_line(env_file, unreachable_port):

@@ -3,44 +3,47 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+import os
+from datetime import UTC, date, datetime
 
 import pytest
 
 import generate_mongodb_data
-from common import LOCAL_SERVER_URI, ConfigError, load_config
-
-SETTINGS = (
-    "MONGODB_CONNECTION_STRING",
-    "MONGODB_DATABASE",
-    "NUM_CUSTOMERS",
-    "NUM_ORDERS",
-    "START_DATE",
-    "END_DATE",
-    "SEED",
-    "BATCH_SIZE",
-)
+from common import ENVIRONMENT_ONLY_SETTINGS, LOCAL_SERVER_URI, SETTINGS, ConfigError, load_config
 
 
 @pytest.fixture
-def config_from(tmp_path, monkeypatch):
-    for name in SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-
-    def build(dotenv: str = "", **flags):
+def config_from(tmp_path):
+    def build(dotenv: str = "", today: date | None = None, **flags):
         path = tmp_path / "settings.env"
         path.write_text(dotenv)
-        return load_config(argparse.Namespace(env_file=str(path), **flags))
+        return load_config(argparse.Namespace(env_file=str(path), **flags), today)
 
     return build
 
 
 def test_defaults(config_from):
-    config = config_from()
-    today = datetime.now(UTC).date()
+    config = config_from(today=date(2026, 11, 27))
     assert config.uses_local_server and config.mongo_uri == LOCAL_SERVER_URI
     assert (config.database, config.customers, config.orders, config.seed) == ("zava", 25_000, 100_000, 42)
-    assert config.end.date() == today and config.start.date() == today.replace(year=today.year - 3)
+    assert (config.batch_size, config.workers) == (10_000, 0)
+    assert (config.start.date(), config.end.date()) == (date(2023, 11, 27), date(2026, 11, 27))
+    before = datetime.now(UTC).date()
+    end = config_from().end.date()
+    assert before <= end <= datetime.now(UTC).date()  # today in UTC when nothing is injected
+
+
+@pytest.mark.parametrize(
+    ("today", "start"),
+    [
+        (date(2028, 2, 29), date(2025, 2, 28)),
+        (date(2028, 3, 1), date(2025, 3, 1)),
+        (date(2027, 2, 28), date(2024, 2, 28)),
+    ],
+)
+def test_the_default_start_is_three_years_back_even_from_29_february(config_from, today, start):
+    config = config_from(today=today)
+    assert (config.start.date(), config.end.date()) == (start, today)
 
 
 def test_flags_beat_environment_beats_dotenv(config_from, monkeypatch):
@@ -114,3 +117,8 @@ def test_bad_settings_exit_2_and_write_nothing(client, db_name, settings, monkey
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "pw@" not in err
     assert db_name not in client.list_database_names()
+
+
+def test_no_setting_of_the_shell_reaches_a_test():
+    """conftest.py clears every setting the kit reads for the whole session; the scripts a test runs inherit that."""
+    assert not {*SETTINGS, *ENVIRONMENT_ONLY_SETTINGS} & set(os.environ)

@@ -22,6 +22,7 @@ from zava.dashboard.server import DashboardServer
 from zava.generation import activity
 from zava.model import rules
 from zava.model.money import to_cents
+from zava.model.reference import STORES
 from zava.model.timestamps import parse_iso
 
 STORE = "store_seattle"
@@ -310,8 +311,9 @@ def test_the_stream_resumes_after_the_last_event_id(dash):
 
 def test_script_refuses_an_unknown_store_in_one_line(settings):
     result = run_script("store_dashboard", *settings, "--store", "store_atlantis")
-    assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "store_seattle" in result.stderr
+    assert result.returncode == 2 and result.stdout == ""
+    choices = ", ".join(s.store_id for s in STORES)
+    assert result.stderr.strip() == f"error: --store: unknown store 'store_atlantis'; choose from {choices}"
 
 
 def test_script_refuses_a_port_in_use(loaded, settings):
