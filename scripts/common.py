@@ -27,30 +27,6 @@ SERVER_TIMEOUT_MS = 5000
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
-# Every setting the kit reads from .env or the environment (.env.sample documents each one), and those it reads
-# from the environment alone. The tests clear them all, so that nothing in a developer's shell changes a result.
-SETTINGS = (
-    "MONGODB_CONNECTION_STRING",
-    "MONGODB_DATABASE",
-    "NUM_CUSTOMERS",
-    "NUM_ORDERS",
-    "START_DATE",
-    "END_DATE",
-    "SEED",
-    "BATCH_SIZE",
-    "WORKERS",
-    "EMBEDDING_PROVIDER",
-    "AZURE_OPENAI_ENDPOINT",
-    "AZURE_OPENAI_API_KEY",
-    "AZURE_OPENAI_DEPLOYMENT",
-    "AZURE_OPENAI_API_VERSION",
-    "AZURE_OPENAI_DIMENSIONS",
-    "DITTO_APP_ID",
-    "DITTO_API_KEY",
-    "DITTO_CLOUD_ENDPOINT",
-)
-ENVIRONMENT_ONLY_SETTINGS = ("NO_COLOR",)  # zava/console.py
-
 
 class KitError(Exception):
     """An expected failure: reported as one line, exit code 1."""

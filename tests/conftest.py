@@ -15,8 +15,7 @@ import pytest
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from common import ENVIRONMENT_ONLY_SETTINGS, SETTINGS
-from helpers import SMALL, free_port, scratch_dataset
+from helpers import ENVIRONMENT_ONLY_SETTINGS, SMALL, free_port, kit_settings, scratch_dataset
 from zava.mongo.local_server import LocalServer
 from zava.mongo.server import server_info
 from zava.reads.queries import example_params
@@ -37,7 +36,7 @@ def sealed_environment() -> Iterator[None]:
     """Every setting the kit reads is cleared for the whole session, before any other fixture runs, so that
     nothing in a developer's shell changes a result (MONGODB_TEST_URI, the suite's own, stays)."""
     with pytest.MonkeyPatch.context() as patch:
-        for name in (*SETTINGS, *ENVIRONMENT_ONLY_SETTINGS):
+        for name in (*kit_settings(), *ENVIRONMENT_ONLY_SETTINGS):
             patch.delenv(name, raising=False)
         yield
 

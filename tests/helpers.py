@@ -78,6 +78,15 @@ def http_server() -> Iterator[ThreadingHTTPServer]:
         thread.join(5)
 
 
+ENVIRONMENT_ONLY_SETTINGS = ("NO_COLOR",)  # read by zava/console.py from the environment alone
+
+
+def kit_settings() -> set[str]:
+    """Every setting .env.sample documents: test_docs_match_code checks the code reads exactly these."""
+    sample = (PROJECT_ROOT / ".env.sample").read_text()
+    return set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", sample, flags=re.M))
+
+
 SMALL_CUSTOMERS, SMALL_ORDERS = 200, 800
 SMALL = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS), "--quiet", "--yes"]  # a quick dataset
 

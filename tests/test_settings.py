@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 import generate_mongodb_data
-from common import ENVIRONMENT_ONLY_SETTINGS, LOCAL_SERVER_URI, SETTINGS, ConfigError, load_config
+from common import LOCAL_SERVER_URI, ConfigError, load_config
+from helpers import ENVIRONMENT_ONLY_SETTINGS, kit_settings
 
 
 @pytest.fixture
@@ -121,4 +122,4 @@ def test_bad_settings_exit_2_and_write_nothing(client, db_name, settings, monkey
 
 def test_no_setting_of_the_shell_reaches_a_test():
     """conftest.py clears every setting the kit reads for the whole session; the scripts a test runs inherit that."""
-    assert not {*SETTINGS, *ENVIRONMENT_ONLY_SETTINGS} & set(os.environ)
+    assert not {*kit_settings(), *ENVIRONMENT_ONLY_SETTINGS} & set(os.environ)
