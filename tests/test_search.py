@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -229,6 +230,17 @@ def test_search_refuses_vectors_of_another_model_in_one_line(embeddings_copy, se
     db[VECTOR_COLLECTION].update_many({}, {"$set": {"embedding_model": f"{VERSION}/000000000000"}})
     assert search_products.main([*settings, "tile saw", "--mode", "vector"]) == 1
     assert "(another catalog or version)" in capsys.readouterr().err
+    db[VECTOR_COLLECTION].update_many({}, {"$set": {"embedding_model": "azure-openai/theirs"}})
+    env_file = Path(settings[1])
+    env_file.write_text(
+        "AZURE_OPENAI_ENDPOINT=https://example.openai.azure.com\nAZURE_OPENAI_API_KEY=k\nAZURE_OPENAI_DEPLOYMENT=ours\n"
+    )
+    assert search_products.main([*settings, "tile saw", "--mode", "vector"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: the stored embeddings were made by azure-openai/theirs (another Azure OpenAI deployment than "
+        "AZURE_OPENAI_DEPLOYMENT); queries here would use azure-openai/ours: "
+        "reload them with python scripts/generate_mongodb_data.py"
+    )
 
 
 def test_text_mode_without_its_index_says_which_script_creates_it(embeddings_copy, settings, capsys):

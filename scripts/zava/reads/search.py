@@ -22,7 +22,6 @@ SEARCH_LIMIT = 5
 SEARCH_MODES = ("vector", "text", "hybrid")
 HYBRID_CANDIDATES = 8  # each ranking fused in hybrid mode holds this many times the results asked for
 HYBRID_WEIGHTS = (1.0, 0.3)  # vector, text: tuned on the published question set (search_products.py --evaluate)
-_STORED: dict[tuple, tuple[list[str], np.ndarray]] = {}
 PRODUCT_FIELDS = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1, "base_price": 1, "category_id": 1}
 
 
@@ -35,16 +34,19 @@ def query_embedder(db: Database, settings: dict[str, str]) -> EmbeddingProvider:
     if len(models) > 1:
         raise KitError(f"product_embeddings mixes vectors of {len(models)} models ({', '.join(models)}): {reload}")
     model = models[0]
+    provider: EmbeddingProvider
     if model.startswith("azure-openai/"):
-        return AzureOpenAIEmbedder.from_settings(settings)
-    local = kit_embedder()
-    if model != local.model:
+        provider = AzureOpenAIEmbedder.from_settings(settings)
+        why = "another Azure OpenAI deployment than AZURE_OPENAI_DEPLOYMENT"
+    else:
+        provider = kit_embedder()
         older = not model.startswith(LOCAL_VERSION + "/")
         why = "a model this kit no longer has" if older else "another catalog or version"
+    if model != provider.model:
         raise KitError(
-            f"the stored embeddings were made by {model} ({why}); queries here would use {local.model}: {reload}"
+            f"the stored embeddings were made by {model} ({why}); queries here would use {provider.model}: {reload}"
         )
-    return local
+    return provider
 
 
 def vector_pipeline(vector: list[float], k: int) -> list[dict[str, Any]]:
@@ -72,6 +74,9 @@ def has_vector_index(db: Database, info: ServerInfo) -> bool:
     except OperationFailure:
         return False
     return any(ix.get("queryable") for ix in indexes)
+
+
+_STORED: dict[tuple, tuple[list[str], np.ndarray]] = {}  # the one database's vectors this process has read
 
 
 def stored_vectors(db: Database, model: str) -> tuple[list[str], np.ndarray]:

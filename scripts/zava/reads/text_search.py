@@ -1,8 +1,9 @@
 """Text search over the products' search text ($text on product_embeddings), any word matching, on both servers.
 
 MongoDB's $text matches any of the words (stemmed) and ranks by textScore. The local server's
-$text needs every word, as written; there the kit runs one $text per word (and its stem) and
-ranks products by the summed rarity (IDF) of the words they match.
+$text needs every word, as written; there the kit runs one $text per word (as typed and stemmed)
+and ranks products by how many of the words they match, how many their names hold, then by the
+summed rarity (IDF) of the words matched.
 """
 
 from __future__ import annotations
