@@ -80,17 +80,22 @@ def _grams(word: str) -> tuple[str, ...]:
     return tuple("#" + padded[i : i + GRAM_SIZE] for i in range(max(1, len(padded) - GRAM_SIZE + 1)))
 
 
+@lru_cache(maxsize=65536)
+def _word_features(word: str) -> tuple[tuple[str, float], ...]:
+    """A word's own features: itself, and its character n-grams sharing GRAM_WEIGHT."""
+    grams = _grams(word)
+    return ((word, 1.0), *((gram, GRAM_WEIGHT / len(grams)) for gram in grams))
+
+
 def features(text: str) -> Counter[str]:
     """Each feature of a text and its summed base weight: words, adjacent word pairs, character n-grams."""
     found: Counter[str] = Counter()
     stems = words(text)
-    for word in stems:
-        found[word] += 1.0
-        grams = _grams(word)
-        for gram in grams:
-            found[gram] += GRAM_WEIGHT / len(grams)
-    for first, second in zip(stems, stems[1:]):
-        found[f"{first} {second}"] += PAIR_WEIGHT
+    for word, count in Counter(stems).items():
+        for feature, weight in _word_features(word):
+            found[feature] += weight * count
+    for pair, count in Counter(f"{first} {second}" for first, second in zip(stems, stems[1:])).items():
+        found[pair] += PAIR_WEIGHT * count
     return found
 
 
@@ -131,17 +136,24 @@ class LocalEmbedder:
         digest = hashlib.sha256(repr([sorted(doc.items()) for doc in documents]).encode())
         digest.update(repr((dimensions, FIELD_WEIGHTS, PAIR_WEIGHT, GRAM_WEIGHT, GRAM_SIZE, HASHES)).encode())
         self.model = f"{VERSION}/{digest.hexdigest()[:12]}"
-        self._cache: dict[str, list[tuple[int, float]]] = {}
+        self._slots: dict[str, tuple[tuple[int, float], ...]] = {}  # feature -> (bucket, sign x IDF) pairs
+
+    def _slots_of(self, feature: str) -> tuple[tuple[int, float], ...]:
+        if feature not in self._slots:
+            idf = self.idf.get(feature)
+            buckets = _buckets(feature, self.dimensions) if idf is not None else []
+            self._slots[feature] = tuple((index, sign * idf) for index, sign in buckets)
+        return self._slots[feature]
 
     def _vector(self, text: str) -> np.ndarray:
-        vector = np.zeros(self.dimensions, dtype=np.float64)
+        indexes, values = [], []
         for feature, weight in features(text).items():
-            idf = self.idf.get(feature)
-            if idf is None:
-                continue
-            buckets = self._cache.get(feature) or self._cache.setdefault(feature, _buckets(feature, self.dimensions))
-            for index, sign in buckets:
-                vector[index] += sign * (1 + math.log(weight) if weight > 1 else weight) * idf
+            tf = 1 + math.log(weight) if weight > 1 else weight  # sublinear: five mentions are not five times one
+            for index, signed_idf in self._slots_of(feature):
+                indexes.append(index)
+                values.append(signed_idf * tf)
+        vector = np.zeros(self.dimensions, dtype=np.float64)
+        np.add.at(vector, np.array(indexes, dtype=np.intp), np.array(values, dtype=np.float64))
         return vector
 
     def embed(self, texts: list[str]) -> np.ndarray:
