@@ -35,8 +35,7 @@ def product_fields(product: Product, catalog: Catalog) -> dict[str, str]:
 
 def product_text(product: Product, catalog: Catalog) -> str:
     """A product's fields as one text: what a remote model embeds and what the kit's text search matches."""
-    fields = product_fields(product, catalog)
-    return ". ".join(fields[name] for name in ("name", "kind", "jobs", "description"))
+    return ". ".join(product_fields(product, catalog).values())
 
 
 def embed_products(embedder: EmbeddingProvider, products: list[Product], catalog: Catalog) -> np.ndarray:

@@ -91,9 +91,8 @@ def stored_vectors(db: Database, model: str) -> tuple[list[str], np.ndarray]:
     return _STORED[key]
 
 
-def exact_cosine(db: Database, vector: np.ndarray, k: int, model: str = "") -> list[Hit]:
-    """Top-k by cosine similarity over every stored embedding (ties broken by product id)."""
-    ids, matrix = stored_vectors(db, model)
+def exact_cosine(ids: list[str], matrix: np.ndarray, vector: np.ndarray, k: int) -> list[Hit]:
+    """Top-k of the stored vectors by cosine similarity to `vector` (ties broken by product id)."""
     if not ids:
         return []
     norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector)
@@ -110,9 +109,10 @@ def vector_search(
     if has_vector_index(db, info):
         rows = db[VECTOR_COLLECTION].aggregate(vector_pipeline(vector.tolist(), k))
         return [Hit(r["product_id"], float(r["score"])) for r in rows], "Atlas $vectorSearch"
-    hits = exact_cosine(db, vector, k, embedder.model)
-    count = db[VECTOR_COLLECTION].estimated_document_count()
-    return hits, f"exact cosine over {count} embeddings with numpy (no Atlas Vector Search here)"
+    ids, matrix = stored_vectors(db, embedder.model)
+    return exact_cosine(ids, matrix, vector, k), (
+        f"exact cosine over {len(ids)} embeddings with numpy (no Atlas Vector Search here)"
+    )
 
 
 def fuse(rankings: list[list[Hit]], k: int, weights: tuple[float, ...] = ()) -> list[Hit]:
