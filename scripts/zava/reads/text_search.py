@@ -69,7 +69,7 @@ def word_by_word(db: Database, query: str, k: int) -> list[Hit]:
     """Any-word text search from one $text per word. Products matching more of the words come first; among
     them, those whose names hold more of the words; then the rarer the words matched (summed IDF), the better."""
     total = max(db[TEXT_COLLECTION].estimated_document_count(), 1)
-    forms = [set(dict.fromkeys((word, stem(word)))) for word in query_words(query)]
+    forms = [{word, stem(word)} for word in query_words(query)]
     count: dict[str, int] = {}
     rarity: dict[str, float] = {}
     for word_forms in forms:
@@ -101,6 +101,6 @@ def text_note(info: ServerInfo) -> str:
     if info.is_local:
         return (
             "text search: one $text per word (the local server's $text needs every word), "
-            "ranked by the rarity of the words each product matches"
+            "ranked by words matched, then words in the name, then their rarity"
         )
     return "text search: $text (any word, stemmed) ranked by textScore"
