@@ -15,7 +15,7 @@ from zava.cli import base_parser, cli
 from zava.console import say, table
 from zava.model.catalog import load_catalog
 from zava.mongo.server import server_info
-from zava.reads.evaluation import DEPTH, QUESTIONS_PATH, evaluate, load_judgments
+from zava.reads.evaluation import DEPTH, QUESTIONS_PATH, evaluate_modes, load_judgments
 from zava.reads.search import SEARCH_MODES, product_search
 
 
@@ -44,14 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.evaluate is not None:
             catalog = load_catalog()
             judgments = load_judgments(catalog, args.evaluate)
-            reports = []
-            for mode in [args.mode] if args.mode else SEARCH_MODES:
-
-                def search(question: str, mode: str = mode) -> tuple[list[str], list[str]]:
-                    found, notes = product_search(db, info, config.values, question, mode, DEPTH)
-                    return [h.get("sku", "") for h in found], notes
-
-                reports.append(evaluate(judgments, catalog, mode, search))
+            modes = [args.mode] if args.mode else SEARCH_MODES
+            reports = evaluate_modes(db, info, config.values, judgments, catalog, modes)
             if args.json:
                 print(json.dumps({r.mode: r.figures() for r in reports}, indent=2))
                 return 0

@@ -6,12 +6,16 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pymongo.database import Database
+
 from common import PROJECT_ROOT, KitError
 from zava.model.catalog import Catalog
+from zava.mongo.server import ServerInfo
+from zava.reads.search import product_search
 
 QUESTIONS_PATH = PROJECT_ROOT / "tests" / "data" / "search_questions.json"
 DEPTH = 5  # the rows a demo shows
@@ -91,12 +95,6 @@ class ModeReport:
     def mean(self, figure: str) -> float:
         return statistics.fmean(getattr(s, figure) for s in self.scores)
 
-    def row(self) -> list[str | int]:
-        """mode, hit@1, precision@5, nDCG@5, questions with nothing relevant, ms median, ms max."""
-        means = [f"{self.mean(f):.3f}" for f in ("hit_at_1", "precision_at_5", "ndcg_at_5")]
-        times = [round(1000 * s) for s in (statistics.median(self.seconds), max(self.seconds))]
-        return [self.mode, *means, len(self.empty), *times]
-
     def figures(self) -> dict[str, float | int]:
         return {
             "hit_at_1": round(self.mean("hit_at_1"), 3),
@@ -106,6 +104,13 @@ class ModeReport:
             "median_ms": round(1000 * statistics.median(self.seconds), 1),
             "max_ms": round(1000 * max(self.seconds), 1),
         }
+
+    def row(self) -> list[str | int]:
+        """The figures as a table row: mode, the three means, questions with nothing relevant, ms median and max."""
+        figures = self.figures()
+        means = [f"{figures[name]:.3f}" for name in ("hit_at_1", "precision_at_5", "ndcg_at_5")]
+        times = [round(figures[name]) for name in ("median_ms", "max_ms")]
+        return [self.mode, *means, len(self.empty), *times]
 
 
 def evaluate(
@@ -125,3 +130,23 @@ def evaluate(
         if result.precision_at_5 == 0:
             empty.append(judgment.question)
     return ModeReport(mode, scores, seconds, empty, notes)
+
+
+def evaluate_modes(
+    db: Database,
+    info: ServerInfo,
+    settings: dict[str, str],
+    judgments: list[Judgment],
+    catalog: Catalog,
+    modes: Sequence[str],
+) -> list[ModeReport]:
+    """Each mode's figures: every question searched through product_search, as search_products.py runs it."""
+    reports = []
+    for mode in modes:
+
+        def search(question: str, mode: str = mode) -> tuple[list[str], list[str]]:
+            found, notes = product_search(db, info, settings, question, mode, DEPTH)
+            return [h.get("sku", "") for h in found], notes
+
+        reports.append(evaluate(judgments, catalog, mode, search))
+    return reports

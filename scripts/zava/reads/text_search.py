@@ -32,17 +32,17 @@ class Hit:
     score: float
 
 
-def text_pipeline(query: str, k: int | None = None) -> list[dict[str, Any]]:
+def text_pipeline(query: str, k: int) -> list[dict[str, Any]]:
     """$text ranked by textScore (as an aggregation: it ranks correctly on both servers)."""
-    pipeline: list[dict[str, Any]] = [
+    return [
         {"$match": {"$text": {"$search": query}, **LIVE}},
         {"$project": {"_id": 0, "product_id": 1, "score": {"$meta": "textScore"}}},
         {"$sort": {"score": -1, "product_id": 1}},
+        {"$limit": k},
     ]
-    return pipeline + ([{"$limit": k}] if k else [])
 
 
-def _matches(db: Database, query: str, k: int | None = None) -> list[Hit]:
+def _matches(db: Database, query: str, k: int) -> list[Hit]:
     rows = db[TEXT_COLLECTION].aggregate(text_pipeline(query, k))
     return [Hit(r["product_id"], float(r["score"])) for r in rows]
 
