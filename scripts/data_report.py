@@ -8,7 +8,7 @@ import time
 from common import connected
 from zava.cli import base_parser, cli
 from zava.console import fail, ok, peak_memory_mb, say, table
-from zava.generation.repair import REPAIR_COMMAND
+from zava.simulation.repair import REPAIR_COMMAND
 from zava.verify.data_report import build_report
 
 

@@ -9,16 +9,16 @@ from pathlib import Path
 from pymongo.errors import PyMongoError
 
 from common import Config, Interrupted, KitError, connect, describe_mongo_error, load_config, server_errors
+from zava.catalog.embeddings import provider_from_settings
+from zava.catalog.loader import load_catalog
 from zava.cli import base_parser, cli
 from zava.console import confirm, ok, peak_memory_mb, say, table
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.generation.loader import DigestSink, JsonLinesSink, LoadStats, MongoSink, Sink, load, written
 from zava.generation.parallel import MAX_AUTO_WORKERS, WorkerDied, Workers, choose_workers
 from zava.generation.parts import Part, written_by
-from zava.model.catalog import load_catalog
 from zava.mongo import reload
 from zava.mongo.server import server_info
-from zava.reads.embeddings import provider_from_settings
 
 RERUN = "python scripts/generate_mongodb_data.py --yes"
 

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from common import connected
+from zava.catalog.loader import load_catalog
 from zava.cli import base_parser, cli
 from zava.console import say, table
-from zava.model.catalog import load_catalog
 from zava.mongo.server import server_info
 from zava.reads.evaluation import DEPTH, QUESTIONS_PATH, evaluate_modes, load_judgments
 from zava.reads.search import SEARCH_MODES, product_search

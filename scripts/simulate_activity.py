@@ -12,8 +12,8 @@ import numpy as np
 from common import ConfigError, connected
 from zava.cli import base_parser, cli
 from zava.console import ok, say, table, warn
-from zava.generation.activity import Simulator, Tally, chosen_stores, run, stop_on_signals, uses_transactions
-from zava.generation.repair import repair
+from zava.simulation.activity import Simulator, Tally, chosen_stores, run, stop_on_signals, uses_transactions
+from zava.simulation.repair import repair
 
 
 def _status(tally: Tally) -> None:

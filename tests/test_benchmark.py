@@ -9,8 +9,8 @@ import pytest
 
 import benchmark
 from common import load_config
+from zava.catalog.loader import load_catalog
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.model.catalog import load_catalog
 from zava.mongo.server import server_info
 
 

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from zava.model.catalog import CATALOG_PATH, MONTHS, CatalogError, load_catalog, parse_catalog
+from zava.catalog.loader import CATALOG_PATH, MONTHS, CatalogError, load_catalog, parse_catalog
 
 RAW = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
 CATALOG = load_catalog()

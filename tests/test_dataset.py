@@ -12,8 +12,8 @@ import bson
 import numpy as np
 import pytest
 
+from zava.catalog.loader import MONTHS, load_catalog
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.model.catalog import MONTHS, load_catalog
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.model.ids import ID_FORMATS
 from zava.model.reference import STORES, TAX_RATE

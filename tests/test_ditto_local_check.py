@@ -13,9 +13,9 @@ import pytest
 
 from common import ConfigError, KitError
 from helpers import SCRIPTS, StallingProxy, scratch_dataset
+from zava.catalog.loader import load_catalog
 from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.model.catalog import load_catalog
 from zava.reads.queries import Aggregate, Find, FindOne
 from zava.verify.ditto_local import checks, choose_subset, difference, read_subset, unchecked, within
 

@@ -19,10 +19,10 @@ import requests
 import generate_mongodb_data
 from common import ConfigError, KitError
 from helpers import http_server
+from zava.catalog.azure_embedder import AzureOpenAIEmbedder
+from zava.catalog.embeddings import product_text
+from zava.catalog.loader import load_catalog
 from zava.http_retry import MAX_RETRY_AFTER, backoff
-from zava.model.catalog import load_catalog
-from zava.reads.embeddings import product_text
-from zava.reads.embeddings_azure import AzureOpenAIEmbedder
 
 KEY = "sk-test-5f3c9a1e-do-not-leak"
 DEPLOYMENT = "text-embed-3-small"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from common import rng_for
-from zava.model.catalog import load_catalog
+from zava.catalog.loader import load_catalog
 from zava.model.ids import (
     CUSTOMER_ID,
     ID_FORMATS,

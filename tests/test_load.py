@@ -13,8 +13,8 @@ from pymongo import MongoClient
 import generate_mongodb_data
 from common import load_config
 from helpers import number, printed_table, refusal, run_script, start_script
+from zava.catalog.loader import load_catalog
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.model.catalog import load_catalog
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
 

@@ -15,9 +15,9 @@ import pytest
 
 from common import PROJECT_ROOT
 from helpers import scratch_dataset
+from zava.catalog.loader import load_catalog
 from zava.docs.sample_queries import COMPUTED, EXAMPLE, EXAMPLE_PRODUCT_ID
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.model.catalog import load_catalog
 from zava.model.ids import CUSTOMER_ID, ORDER_ID
 
 DOC = (PROJECT_ROOT / "SAMPLE_QUERIES.md").read_text()

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
+from zava.catalog.loader import load_catalog
 from zava.generation.calendar import hour_slots
-from zava.model.catalog import load_catalog
 from zava.model.rhythms import (
     HOLIDAYS,
     HOUR_WEIGHT,

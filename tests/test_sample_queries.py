@@ -12,7 +12,7 @@ import pytest
 import sample_queries
 from common import PROJECT_ROOT, read_settings
 from helpers import printed_table
-from zava.model.catalog import MONTHS
+from zava.catalog.loader import MONTHS
 from zava.model.rules import REVENUE_STATUSES
 from zava.mongo.server import server_info
 from zava.reads.queries import (

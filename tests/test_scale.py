@@ -14,10 +14,10 @@ import pytest
 from pymongo import MongoClient
 
 from helpers import refusal, run_script, start_script
+from zava.catalog.loader import load_catalog
 from zava.generation.dataset import CUSTOMER_CHUNK, ORDER_CHUNK, Dataset, DatasetSpec
 from zava.generation.parallel import choose_workers, on_this_machine
 from zava.generation.parts import Part
-from zava.model.catalog import load_catalog
 from zava.model.collections import COLLECTION_NAMES
 from zava.model.ids import ORDER_ID
 from zava.model.indexes import INDEXES, key_signature, spec_signature

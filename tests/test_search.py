@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import search_products
-from zava.model.catalog import load_catalog
+from zava.catalog.embeddings import kit_embedder, product_text
+from zava.catalog.loader import load_catalog
+from zava.catalog.local_embedder import STOPWORDS, VERSION, stem
 from zava.model.indexes import VECTOR_COLLECTION
 from zava.mongo.server import server_info
-from zava.reads.embeddings import kit_embedder, product_text
 from zava.reads.evaluation import QUESTIONS_PATH, load_judgments
-from zava.reads.local_embedder import STOPWORDS, VERSION, stem
 from zava.reads.search import HYBRID_CANDIDATES, HYBRID_WEIGHTS, RRF_K, has_vector_index
 
 SKU = re.compile(r"\b[A-Z]{2,5}-[A-Z]{2,6}-\d{3}\b")

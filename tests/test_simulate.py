@@ -15,9 +15,9 @@ import pytest
 
 import generate_mongodb_data
 from helpers import SCRIPTS, run_script, start_script
-from zava.generation.activity import Simulator, chosen_stores
 from zava.generation.distributions import ITEMS_PER_ORDER
 from zava.model.reference import STORES, TAX_RATE
+from zava.simulation.activity import Simulator, chosen_stores
 
 SMALL = ["--customers", "300", "--orders", "2000", "--quiet", "--yes"]
 GENERATED_ID = re.compile(r"order_\d{8}")

@@ -15,7 +15,7 @@ import pytest
 
 import data_report
 from helpers import start_script
-from zava.generation.repair import find_debris, repair
+from zava.simulation.repair import find_debris, repair
 
 KILLS = int(os.environ.get("CRASH_KILLS", "6"))
 RATE = "200"

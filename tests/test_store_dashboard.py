@@ -19,11 +19,11 @@ from helpers import free_port, run_script, scratch_dataset
 from zava.dashboard.data import CHART_DAYS, RECENT_ORDERS, Dashboard
 from zava.dashboard.live import decode_tokens, encode_tokens
 from zava.dashboard.server import DashboardServer
-from zava.generation import activity
 from zava.model import rules
 from zava.model.money import to_cents
 from zava.model.reference import STORES
 from zava.model.timestamps import parse_iso
+from zava.simulation import activity
 
 STORE = "store_seattle"
 START = (date.today() - timedelta(days=150)).isoformat()

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from pymongo import MongoClient
 
-from common import PROJECT_ROOT, Config, KitError
+from zava.catalog.loader import load_catalog
 from zava.console import say
+from zava.errors import KitError
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.generation.parallel import Workers
-from zava.model.catalog import load_catalog
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.server import server_info
+from zava.settings import PROJECT_ROOT, Config
 
 SCRATCH_CEILING, SCRATCH_LOAD = "zava_bench_ceiling", "zava_bench_load"
 SCRIPTS = PROJECT_ROOT / "scripts"

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from pymongo.errors import PyMongoError
 
-from common import EXIT_FAILURE, EXIT_INTERRUPTED, KitError, describe_mongo_error
 from zava.console import fail
+from zava.errors import EXIT_FAILURE, EXIT_INTERRUPTED, KitError
+from zava.mongo.connect import describe_mongo_error
 
 
 def base_parser(description: str) -> argparse.ArgumentParser:

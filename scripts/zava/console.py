@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from common import KitError
+from zava.errors import KitError
 
 
 def _colour(code: str, text: str, stream=sys.stderr) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from common import KitError
+from zava.errors import KitError
 
 FIRST_DELAY = 0.5  # seconds before the first retry; doubles after each
 MAX_DELAY = 20.0  # cap on the computed backoff

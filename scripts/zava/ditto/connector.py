@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from common import ConfigError
+from zava.errors import ConfigError
 from zava.model.collections import COLLECTIONS, Collection
 
 MATCH_ID = ("_id",)

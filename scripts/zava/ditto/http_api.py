@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from common import ConfigError, KitError, mask_uri
+from zava.errors import ConfigError, KitError
 from zava.http_retry import Service, error_message, keyless_error, post_with_retries
+from zava.settings import mask_uri
 
 EXECUTE_PATH = "/api/v5/store/execute"
 # The documented count endpoint (legacy query language, no DQL): the fallback when SELECT COUNT(*) is refused.

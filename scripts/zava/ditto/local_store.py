@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from common import PROJECT_ROOT, KitError
 from zava.ditto.connector import ditto_id, synced
+from zava.errors import KitError
+from zava.settings import PROJECT_ROOT
 
 SUPPORTED_PLATFORMS = "Linux x86_64/arm64 with glibc >= 2.35, macOS arm64"
 DEFAULT_DIR = PROJECT_ROOT / ".ditto-local"

@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from common import KitError
+from zava.errors import KitError
 from zava.model.collections import COLLECTIONS
 from zava.reads.queries import KEY_SEPARATOR, Aggregate, Call, Find, FindOne, Param, SampleQuery, key_names, named_key
 

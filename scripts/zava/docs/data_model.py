@@ -9,8 +9,8 @@ from typing import Any
 
 import bson
 
+from zava.catalog.loader import load_catalog
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.model.catalog import load_catalog
 from zava.model.collections import COLLECTIONS
 from zava.model.ids import ID_FORMATS
 from zava.model.indexes import INDEXES, VECTOR_INDEX_NAME

@@ -1,1 +1,1 @@
-"""Making the data: distributions, the seeded dataset, the loader, live activity."""
+"""Making the data: distributions, the seeded dataset, its parts, workers and the load."""

@@ -14,17 +14,18 @@ from datetime import datetime, timedelta
 import numpy as np
 from faker.providers.person.en_US import Provider as Names
 
-from common import Config, rng_for
+from zava.catalog.embeddings import EmbeddingProvider, catalog_embedder, embed_products, product_text
+from zava.catalog.loader import MONTHS, Catalog
 from zava.generation.calendar import DAY, hour_slots
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
-from zava.model.catalog import MONTHS, Catalog
+from zava.generation.seeds import rng_for
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
 from zava.model.rhythms import HOLIDAYS, KINDS
 from zava.model.rules import ORDER_STATUSES
 from zava.model.timestamps import iso, iso_array
-from zava.reads.embeddings import EmbeddingProvider, catalog_embedder, embed_products, product_text
+from zava.settings import Config
 
 Batch = tuple[str, list[dict]]
 ORDER_CHUNK = 5_000  # orders per generation chunk (fixed: part of what the seed means)

@@ -26,7 +26,7 @@ import numpy as np
 from bson.raw_bson import RawBSONDocument
 from pymongo import uri_parser
 
-from common import ConfigError
+from zava.errors import ConfigError
 from zava.generation.dataset import Dataset, Task
 
 Encoding = Literal["bson", "json", "digest"]

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from common import ConfigError
+from zava.errors import ConfigError
 from zava.generation.dataset import CATALOG_COLLECTIONS, Task
 from zava.model.ids import CUSTOMER_ID, ORDER_ID
 

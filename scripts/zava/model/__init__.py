@@ -1,1 +1,1 @@
-"""What the dataset is: collections, ids, money, reference figures, the catalog, the indexes."""
+"""What the dataset is: collections, ids, money, rules, reference figures, rhythms, the indexes."""

@@ -9,8 +9,8 @@ from typing import Any
 from pymongo.collection import Collection
 from pymongo.database import Database
 
+from zava.catalog.local_embedder import DIMENSIONS as LOCAL_DIMENSIONS
 from zava.model.rules import LIVE
-from zava.reads.local_embedder import DIMENSIONS as LOCAL_DIMENSIONS
 
 Key = tuple[tuple[str, int | str], ...]
 

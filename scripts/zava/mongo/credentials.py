@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote, unquote
 
-from common import uri_problem
+from zava.settings import uri_problem
 
 RESERVED = set(":/?#[]@")
 

@@ -9,7 +9,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 from pymongo.operations import SearchIndexModel
 
-from common import KitError
+from zava.errors import KitError
 from zava.model.collections import COLLECTION_NAMES
 from zava.model.indexes import (
     INDEXES,

@@ -9,9 +9,10 @@ from typing import Any
 
 from pymongo.database import Database
 
-from common import PROJECT_ROOT, ConfigError
 from zava.console import progress
+from zava.errors import ConfigError
 from zava.model.collections import COLLECTIONS, SYNCED_COLLECTIONS
+from zava.settings import PROJECT_ROOT
 
 MARKER_FIELD = "sync_triggered_at"
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from common import LOCAL_SERVER_HOST, LOCAL_SERVER_PORT, PROJECT_ROOT, KitError
+from zava.errors import KitError
+from zava.settings import LOCAL_SERVER_HOST, LOCAL_SERVER_PORT, PROJECT_ROOT
 
 STATE_DIR = PROJECT_ROOT / ".local-server"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo.database import Database
 
-from common import KitError
+from zava.errors import KitError
 from zava.model.indexes import INDEXES
 from zava.mongo.admin import count_matching, delete_matching, empty_collections, existing_counts
 from zava.mongo.indexing import SetAside, rebuild_indexes, set_aside_indexes

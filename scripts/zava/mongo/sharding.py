@@ -8,7 +8,7 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from common import KitError, mask_uri
+from zava.errors import KitError
 from zava.model.indexes import INDEXES, IndexSpec
 from zava.model.sharding import (
     SHARD_KEYS,
@@ -22,6 +22,7 @@ from zava.model.sharding import (
     supporting_index,
 )
 from zava.mongo.server import server_info, topology
+from zava.settings import mask_uri
 
 ALREADY_INITIALIZED = 23  # enableSharding on a database where it is already on, on servers that still say so
 

@@ -1,1 +1,1 @@
-"""Reading the data: the sample queries, product search and the embeddings behind it."""
+"""Reading the data: the sample queries and product search."""

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from pymongo.database import Database
 
-from common import PROJECT_ROOT, KitError
-from zava.model.catalog import Catalog
+from zava.catalog.loader import Catalog
+from zava.errors import KitError
 from zava.mongo.server import ServerInfo
 from zava.reads.search import product_search
+from zava.settings import PROJECT_ROOT
 
 QUESTIONS_PATH = PROJECT_ROOT / "tests" / "data" / "search_questions.json"
 DEPTH = 5  # the rows a demo shows

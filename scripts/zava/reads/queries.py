@@ -18,8 +18,8 @@ from typing import Any
 
 from pymongo.database import Database
 
-from common import KitError
-from zava.model.catalog import MONTHS
+from zava.catalog.loader import MONTHS
+from zava.errors import KitError
 from zava.model.rules import EARNS_REVENUE, LIVE, LOW_STOCK, UNITS_TO_ORDER
 
 KEY_SEPARATOR = "|"  # joins the parts of a $group key into one string

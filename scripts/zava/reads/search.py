@@ -8,12 +8,12 @@ import numpy as np
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from common import KitError
+from zava.catalog.azure_embedder import AzureOpenAIEmbedder
+from zava.catalog.embeddings import EmbeddingProvider, kit_embedder
+from zava.catalog.local_embedder import VERSION as LOCAL_VERSION
+from zava.errors import KitError
 from zava.model.indexes import VECTOR_COLLECTION, VECTOR_INDEX_NAME, VECTOR_PATH
 from zava.mongo.server import ServerInfo
-from zava.reads.embeddings import EmbeddingProvider, kit_embedder
-from zava.reads.embeddings_azure import AzureOpenAIEmbedder
-from zava.reads.local_embedder import VERSION as LOCAL_VERSION
 from zava.reads.text_search import Hit, text_note, text_pipeline, text_search
 
 RRF_K = 60  # reciprocal rank fusion constant

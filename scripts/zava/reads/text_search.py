@@ -15,11 +15,11 @@ from typing import Any
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
-from common import KitError
+from zava.catalog.local_embedder import STOPWORDS, WORD, stem
+from zava.errors import KitError
 from zava.model.indexes import INDEXES, VECTOR_COLLECTION
 from zava.model.rules import LIVE
 from zava.mongo.server import ServerInfo
-from zava.reads.local_embedder import STOPWORDS, WORD, stem
 
 NAME_CANDIDATES = 30  # products whose names are read to order the best word-by-word matches
 TEXT_COLLECTION = VECTOR_COLLECTION  # the search documents: MongoDB only, never synced

@@ -20,13 +20,14 @@ import numpy as np
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from common import Config, KitError
-from zava.model.catalog import MONTHS
+from zava.catalog.loader import MONTHS
+from zava.errors import KitError
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.model.ids import ID_FORMATS, ORDER_ID, is_live_order, valid_id
 from zava.model.money import line_cents, order_cents
 from zava.model.reference import STORES
-from zava.verify.rhythms import Rhythms
+from zava.settings import Config
+from zava.verify.measured_rhythms import Rhythms
 
 MAX_EXAMPLES = 5
 BLOCKS = " ▁▂▃▄▅▆▇█"

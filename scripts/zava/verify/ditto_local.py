@@ -19,10 +19,10 @@ from typing import Any
 
 from pymongo.database import Database
 
-from common import ConfigError, KitError
 from zava.ditto.dql import UPDATES
 from zava.ditto.local_store import LocalStore, to_ditto
 from zava.ditto.translate import columns, core, order_by, query_statements
+from zava.errors import ConfigError, KitError
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.rules import LIVE

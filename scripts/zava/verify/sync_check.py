@@ -13,9 +13,9 @@ from bson import Decimal128, ObjectId, json_util
 from bson.json_util import CANONICAL_JSON_OPTIONS
 from pymongo.database import Database
 
-from common import KitError
 from zava.ditto.connector import ditto_id, synced
 from zava.ditto.http_api import DittoClient, Refused
+from zava.errors import KitError
 from zava.model.collections import Collection
 from zava.model.rules import LIVE
 from zava.mongo.initial_sync import page_key

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import requests
 
-from common import ConfigError, KitError
+from zava.errors import ConfigError, KitError
 from zava.http_retry import Service, keyless_error, post_with_retries
 
 DEFAULT_API_VERSION = "2024-10-21"

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from common import KitError
+from zava.errors import KitError
 from zava.model.ids import product_id
 
 CATALOG_PATH = Path(__file__).resolve().with_name("catalog.json")

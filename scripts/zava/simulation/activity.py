@@ -9,7 +9,7 @@ from the OS (uuid4), never from the seeded generator, so they cannot collide.
 Where the server runs multi-document transactions reliably (real MongoDB as a replica set or
 behind mongos), every event runs in one (`ClientSession.with_transaction`, which retries transient
 errors): an event is written whole or not at all. Elsewhere (the local server, a standalone mongod)
-the write order above makes what a stop leaves behind detectable, and zava.generation.repair undoes it.
+the write order above makes what a stop leaves behind detectable, and zava.simulation.repair undoes it.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from pymongo import MongoClient
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from common import ConfigError, KitError
+from zava.catalog.loader import MONTHS
 from zava.cli import TERMINAL_SIGNALS
+from zava.errors import ConfigError, KitError
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers
-from zava.model.catalog import MONTHS
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.reference import STORES, Store

@@ -7,10 +7,10 @@ from typing import Protocol
 
 import numpy as np
 
-from common import ConfigError
-from zava.model.catalog import Catalog, Product, load_catalog
-from zava.reads.embeddings_azure import AzureOpenAIEmbedder
-from zava.reads.local_embedder import LocalEmbedder
+from zava.catalog.azure_embedder import AzureOpenAIEmbedder
+from zava.catalog.loader import Catalog, Product, load_catalog
+from zava.catalog.local_embedder import LocalEmbedder
+from zava.errors import ConfigError
 
 
 class EmbeddingProvider(Protocol):

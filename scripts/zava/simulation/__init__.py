@@ -1,0 +1,1 @@
+"""The live activity simulator and its repair pass."""
