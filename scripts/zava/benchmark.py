@@ -3,19 +3,22 @@ fresh and over an indexed database, indexes, the initial-sync trigger and clear,
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 
 from pymongo import MongoClient
 
 from zava.catalog.loader import load_catalog
-from zava.console import say
+from zava.console import peak_memory_mb, say
 from zava.errors import KitError
 from zava.generation.dataset import Dataset, DatasetSpec
+from zava.generation.load import LoadRequest, load_dataset
 from zava.generation.parallel import Workers
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.server import server_info
@@ -43,37 +46,52 @@ def run_script(
 
 @dataclass(frozen=True)
 class Run:
-    """What one generate_mongodb_data.py run reports about itself."""
+    """What one load reports about itself."""
 
-    seconds: float  # the whole command, as the user waits for it
+    seconds: float  # the whole load in its own process, as the user waits for it
     documents: int
     load_seconds: float  # its own wall clock of the generation and load
     peak_mb: float
-    digest: str = ""  # --dry-run only
+    digest: str = ""  # dry run only
     rebuild_seconds: float = 0.0  # a reload over indexes only
-
-    @classmethod
-    def parse(cls, seconds: float, err: str) -> Run:
-        done = re.search(r"([\d,]+) documents generated .* in ([\d.]+) s .*peak memory (\d+) MB", err)
-        digest = re.search(r"digest (\w+)", err)
-        rebuilt = re.search(r"rebuilt the \d+ indexes .* in ([\d.]+) s", err)
-        return cls(
-            seconds,
-            int(done[1].replace(",", "")),
-            float(done[2]),
-            float(done[3]),
-            digest[1] if digest else "",
-            float(rebuilt[1]) if rebuilt else 0.0,
-        )
 
     @property
     def us_per_document(self) -> float:
         return self.load_seconds / self.documents * 1e6
 
 
-def generate(uri: str, database: str, orders: int, flags: list[str]) -> Run:
-    """The real generate command."""
-    return Run.parse(*run_script("generate_mongodb_data", ["--yes", "--orders", str(orders), *flags], uri, database))
+def _load_in_this_process(config: Config, request: LoadRequest, answer: Connection) -> None:
+    """The body of a load's own process: its figures, or the one line of its error, go back through `answer`."""
+    began = time.perf_counter()
+    try:
+        result = load_dataset(config, request)
+    except KitError as exc:
+        answer.send(str(exc))
+        return
+    seconds = time.perf_counter() - began
+    stats = result.stats
+    answer.send(Run(seconds, stats.total, stats.wall_seconds, peak_memory_mb(), result.digest, result.rebuild_seconds))
+
+
+def generate(config: Config, database: str, orders: int, dry_run: bool = False, workers: int = 0) -> Run:
+    """The load generate_mongodb_data.py runs, called in a process of its own so that its peak memory is its own."""
+    config = replace(config, database=database, orders=orders, workers=workers or config.workers)
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_load_in_this_process, args=(config, LoadRequest(dry_run=dry_run, assume_yes=True, quiet=True), send)
+    )
+    child.start()
+    send.close()
+    try:
+        answer = receive.recv()
+    except EOFError:
+        answer = None
+    child.join()
+    if answer is None:
+        answer = f"the load's process ended with exit code {child.exitcode}"
+    if isinstance(answer, str):
+        raise KitError(f"generate_mongodb_data failed: {answer}")
+    return answer
 
 
 def run_report(uri: str, database: str, customers: int, orders: int) -> tuple[float, float]:
@@ -109,12 +127,9 @@ def measure(
 ) -> dict[str, object]:
     """Every figure of the benchmark; the caller drops the scratch databases."""
     uri = config.mongo_uri
-    sizes = ["--seed", str(config.seed), "--customers", str(config.customers)]
-    sizes += ["--start-date", str(config.start.date()), "--end-date", str(config.end.date())]
-
     say(f"1/4 generating and encoding, no server: 1 worker, then {workers} ...")
-    one = generate(uri, SCRATCH_LOAD, orders, [*sizes, "--dry-run", "--workers", "1"])
-    many = generate(uri, SCRATCH_LOAD, orders, [*sizes, "--dry-run", "--workers", str(workers)])
+    one = generate(config, SCRATCH_LOAD, orders, dry_run=True, workers=1)
+    many = generate(config, SCRATCH_LOAD, orders, dry_run=True, workers=workers)
 
     say("2/4 raw insert_many of the same pre-encoded documents into a scratch database ...")
     dataset = Dataset(DatasetSpec(config.customers, orders, config.start, config.end, config.seed), load_catalog())
@@ -123,9 +138,9 @@ def measure(
 
     say("3/4 the real command: a fresh load, indexes, then a reload over the indexed data ...")
     client.drop_database(SCRATCH_LOAD)
-    fresh = generate(uri, SCRATCH_LOAD, orders, sizes)
+    fresh = generate(config, SCRATCH_LOAD, orders)
     index_seconds, _ = run_script("create_indexes", [], uri, SCRATCH_LOAD)
-    reload = generate(uri, SCRATCH_LOAD, orders, sizes)
+    reload = generate(config, SCRATCH_LOAD, orders)
 
     say("4/4 the initial-sync trigger and a clear of the loaded data ...")
     synced = sum(client[SCRATCH_LOAD][name].estimated_document_count() for name in SYNCED_COLLECTIONS)
@@ -152,12 +167,12 @@ def measure(
     }
     if scale_orders:
         say(f"extra: the real command with {scale_orders:,} orders, for memory ...")
-        scaled = generate(uri, SCRATCH_LOAD, scale_orders, sizes)
+        scaled = generate(config, SCRATCH_LOAD, scale_orders)
         results[f"peak_rss_mb_{scale_orders}_orders"] = round(scaled.peak_mb, 1)
         results["peak_rss_growth"] = round(scaled.peak_mb / fresh.peak_mb, 3)
     if dry_run_orders:
         say(f"extra: a one-worker dry run with {dry_run_orders:,} orders, for memory and time per document ...")
-        big = generate(uri, SCRATCH_LOAD, dry_run_orders, [*sizes, "--dry-run", "--workers", "1"])
+        big = generate(config, SCRATCH_LOAD, dry_run_orders, dry_run=True, workers=1)
         results["dry_run_peak_rss_mb"] = round(one.peak_mb, 1)
         results[f"dry_run_peak_rss_mb_{dry_run_orders}_orders"] = round(big.peak_mb, 1)
         results["dry_run_peak_rss_growth"] = round(big.peak_mb / one.peak_mb, 3)
@@ -165,21 +180,19 @@ def measure(
         results[f"dry_run_us_per_document_{dry_run_orders}_orders"] = round(big.us_per_document, 2)
         results["dry_run_time_per_document_growth"] = round(big.us_per_document / one.us_per_document, 3)
     if report_orders:
-        _report(results, client, config, orders, report_orders, sizes)
+        _report(results, client, config, orders, report_orders)
     client.drop_database(SCRATCH_LOAD)
     return results
 
 
-def _report(
-    results: dict[str, object], client: MongoClient, config: Config, orders: int, report_orders: int, sizes: list[str]
-) -> None:
+def _report(results: dict[str, object], client: MongoClient, config: Config, orders: int, report_orders: int) -> None:
     """The data report's time and memory over the default load and over a bigger one."""
     uri = config.mongo_uri
     say("the data report over the loaded data ...")
-    generate(uri, SCRATCH_LOAD, orders, sizes)
+    generate(config, SCRATCH_LOAD, orders)
     report_seconds, report_mb = run_report(uri, SCRATCH_LOAD, config.customers, orders)
     say(f"extra: the real command with {report_orders:,} orders, then the data report over it ...")
-    generate(uri, SCRATCH_LOAD, report_orders, sizes)
+    generate(config, SCRATCH_LOAD, report_orders)
     scaled_seconds, scaled_mb = run_report(uri, SCRATCH_LOAD, config.customers, report_orders)
     results["report_seconds"] = round(report_seconds, 2)
     results["report_peak_rss_mb"] = round(report_mb, 1)

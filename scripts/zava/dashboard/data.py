@@ -29,6 +29,7 @@ from zava.model.rules import (
     is_low_stock,
 )
 from zava.model.timestamps import iso
+from zava.mongo.order_status import move_status
 
 CHART_DAYS = 30  # the revenue chart: today and the 29 days before it (UTC)
 RECENT_ORDERS = 50  # orders listed on the page
@@ -243,10 +244,11 @@ class Dashboard:
             raise Rejected(404, f"no order {order_id!r}")
         if not can_move(current["status"], status):
             raise Rejected(409, f"order {order_id} is {current['status']}: it cannot become {status}")
-        moved = self.db.orders.update_one(
-            {"order_id": order_id, "status": current["status"], **LIVE},
-            {"$set": {"status": status, "updated_at": iso(datetime.now(UTC))}},
-        )
-        if not moved.matched_count:  # someone else moved it first
+        if not move_status(self.db.orders, order_id, current["status"], status):  # someone else moved it first
             raise Rejected(409, f"order {order_id} changed while this request ran; reload and try again")
         return order_row(self.db.orders.find_one({"order_id": order_id}, ORDER_FIELDS))
+
+
+def has_inventory(db: Database, store_id: str) -> bool:
+    """Whether the store holds any live inventory line (the dataset is loaded for it)."""
+    return db.inventory.find_one({"store_id": store_id, **LIVE}, {"_id": 1}) is not None

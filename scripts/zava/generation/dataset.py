@@ -21,6 +21,7 @@ from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGH
 from zava.generation.seeds import rng_for
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
+from zava.model.orders import item_document, order_document
 from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
 from zava.model.rhythms import HOLIDAYS, KINDS
 from zava.model.rules import ORDER_STATUSES
@@ -495,57 +496,26 @@ class Dataset:
         dates = iso_array(when)
         order_ids = [ORDER_ID(i + 1) for i in range(first, stop)]
         customers = customer.tolist()
+        names = self.product_names
+        stores = [(s.store_id, s.store_name) for s in STORES]
+        buyers = [(CUSTOMER_ID(c + 1), f"{self.first[c]} {self.last[c]}", self.emails[c]) for c in customers]
         orders = [
-            {
-                "_id": oid,
-                "order_id": oid,
-                "customer_id": CUSTOMER_ID(c + 1),
-                "store_id": STORES[s].store_id,
-                "order_date": d,
-                "customer_name": f"{self.first[c]} {self.last[c]}",
-                "customer_email": self.emails[c],
-                "store_name": STORES[s].store_name,
-                "item_count": n,
-                "subtotal": sub,
-                "discount_total": dis,
-                "tax": tx,
-                "total": tot,
-                "status": ORDER_STATUSES[st],
-                "created_at": d,
-                "updated_at": d,
-                "deleted": False,
-            }
-            for oid, c, s, d, n, sub, dis, tx, tot, st in zip(
+            order_document(oid, buyer, stores[s], d, n, amounts, ORDER_STATUSES[st])
+            for oid, buyer, s, d, n, st, *amounts in zip(
                 order_ids,
-                customers,
+                buyers,
                 store.tolist(),
                 dates,
                 lines.tolist(),
+                status.tolist(),
                 to_dollars(subtotal),
                 to_dollars(discount_total),
                 to_dollars(tax),
                 to_dollars(total),
-                status.tolist(),
             )
         ]
-        names = self.product_names
         items = [
-            {
-                "_id": uid,
-                "order_id": order_ids[o],
-                "store_id": STORES[store[o]].store_id,
-                "order_date": dates[o],
-                "product_id": names[p][0],
-                "sku": names[p][1],
-                "product_name": names[p][2],
-                "quantity": q,
-                "unit_price": u,
-                "discount_percent": d,
-                "discount_amount": a,
-                "line_total": t,
-                "created_at": dates[o],
-                "deleted": False,
-            }
+            item_document(uid, order_ids[o], stores[store[o]][0], dates[o], names[p], q, u, d, a, t)
             for uid, o, p, q, u, d, a, t in zip(
                 item_ids,
                 owner.tolist(),

@@ -28,15 +28,17 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from zava.catalog.loader import MONTHS
-from zava.cli import TERMINAL_SIGNALS
 from zava.errors import ConfigError, KitError
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
+from zava.model.orders import item_document, order_document
 from zava.model.reference import STORES, Store
-from zava.model.rules import LIVE, LOW_STOCK, NEXT_STATUS, OPEN_STATUSES, RESTOCK_FACTOR, can_move
+from zava.model.rules import LIVE, LOW_STOCK, NEXT_STATUS, OPEN_STATUSES, RESTOCK_FACTOR
 from zava.model.timestamps import iso
+from zava.mongo.order_status import move_status
 from zava.mongo.server import server_info, topology
+from zava.signals import TERMINAL_SIGNALS, on_signals
 
 # event kind -> share of events; a kind with nothing to do falls back to a new order
 EVENT_WEIGHTS: dict[str, float] = {"order": 0.50, "status": 0.25, "restock": 0.10, "move": 0.10, "cancel": 0.05}
@@ -225,60 +227,33 @@ class Simulator:
         amounts = order_cents(gross, discount_cents, [len(gross)])
         subtotal, discount_total, tax, total = (to_dollars(a[0]) for a in amounts)
         items = [
-            {
-                "_id": live_item_id(),
-                "order_id": order_id,
-                "store_id": store.store_id,
-                "order_date": stamp,
-                "product_id": products[k]["product_id"],
-                "sku": products[k]["sku"],
-                "product_name": products[k]["product_name"],
-                "quantity": taken[k],
-                "unit_price": to_dollars(unit[k]),
-                "discount_percent": int(discount[k]),
-                "discount_amount": amount,
-                "line_total": line,
-                "created_at": stamp,
-                "deleted": False,
-            }
+            item_document(
+                live_item_id(),
+                order_id,
+                store.store_id,
+                stamp,
+                (products[k]["product_id"], products[k]["sku"], products[k]["product_name"]),
+                taken[k],
+                to_dollars(unit[k]),
+                int(discount[k]),
+                amount,
+                line,
+            )
             for k, amount, line in zip(kept, to_dollars(discount_cents), to_dollars(line_total))
         ]
         self.db.order_items.insert_many(items, session=self.session)
-        self.db.orders.insert_one(
-            {
-                "_id": order_id,
-                "order_id": order_id,
-                "customer_id": buyer.customer_id,
-                "store_id": store.store_id,
-                "order_date": stamp,
-                "customer_name": buyer.name,
-                "customer_email": buyer.email,
-                "store_name": store.store_name,
-                "item_count": len(items),
-                "subtotal": subtotal,
-                "discount_total": discount_total,
-                "tax": tax,
-                "total": total,
-                "status": "pending",
-                "created_at": stamp,
-                "updated_at": stamp,
-                "deleted": False,
-            },
-            session=self.session,
+        buyer_fields = (buyer.customer_id, buyer.name, buyer.email)
+        amounts = (subtotal, discount_total, tax, total)
+        order = order_document(
+            order_id, buyer_fields, (store.store_id, store.store_name), stamp, len(items), amounts, "pending"
         )
+        self.db.orders.insert_one(order, session=self.session)
         self.open[order_id] = "pending"
         return True
 
     def _set_status(self, order_id: str, current: str, status: str) -> bool:
         """Move an order on only when it still has `current` status (so it happens once)."""
-        if not can_move(current, status):
-            raise ValueError(f"{current} -> {status} is not a legal status move (rules.STATUS_MOVES)")
-        moved = self.db.orders.update_one(
-            {"_id": order_id, "status": current},
-            {"$set": {"status": status, "updated_at": iso(datetime.now(UTC))}},
-            session=self.session,
-        )
-        return moved.matched_count == 1
+        return move_status(self.db.orders, order_id, current, status, self.session)
 
     def advance_status(self) -> bool:
         """A recent open order moves on: pending -> shipped -> completed."""
@@ -439,14 +414,10 @@ def stop_on_signals() -> Iterator[StopRequest]:
     """Ctrl-C (SIGINT), SIGTERM or SIGHUP asks to stop after the current event; a second one stops at once."""
     request = StopRequest()
 
-    def handler(signum: int, _frame: object) -> None:
+    def handler(signum: int) -> None:
         if request():
             raise KeyboardInterrupt
         request.signum = signum
 
-    previous = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
-    try:
+    with on_signals(STOP_SIGNALS, handler):
         yield request
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
