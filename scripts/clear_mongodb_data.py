@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 import time
 
-from common import KitError, connected
+from common import connected
 from zava.cli import base_parser, cli
 from zava.console import confirm, ok, say, table
-from zava.mongo.admin import empty_collections, existing_counts
+from zava.mongo.admin import clear_collections, existing_counts
 
 
 @cli
@@ -29,14 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             "DELETE ALL DATA",
             args.yes,
         )
-        rows = []
         began = time.perf_counter()
-        for name, count in counts.items():
-            started = time.perf_counter()
-            empty_collections(db, [name])
-            if db[name].find_one({}, {"_id": 1}) is not None:
-                raise KitError(f"{name} still holds documents after the delete; run the script again")
-            rows.append((name, count, time.perf_counter() - started))
+        rows = clear_collections(db, counts)
         print(table(["collection", "deleted", "seconds"], rows))
         seconds = time.perf_counter() - began
         ok(f"deleted {sum(counts.values()):,} documents in {seconds:.1f} s; every collection is empty")

@@ -1,6 +1,6 @@
 """Print the Ditto MongoDB Connector configuration (collections and ID mapping) as a table, JSON or YAML.
 
-Derived from the one collection definition (COLLECTIONS in scripts/common.py); no server needed.
+Derived from the one collection definition (COLLECTIONS in zava/model/collections.py); no server needed.
 """
 
 from __future__ import annotations

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from pymongo.errors import OperationFailure
-
 from common import KitError, connected
 from zava.cli import base_parser, cli
 from zava.console import ok, table, warn
-from zava.model.collections import SYNCED_COLLECTIONS
-from zava.mongo.change_streams import (
-    LOCAL_NO_PRE_IMAGES,
-    enable_images,
-    failure_guidance,
-    images_enabled,
-    topology_warning,
-)
+from zava.mongo.change_streams import LOCAL_NO_PRE_IMAGES, enable_all, topology_warning
 from zava.mongo.server import server_info
 
 
@@ -29,23 +20,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = topology_warning(client, info)
         if problem:
             warn(problem)
-        rows, failures = [], []
-        for name in SYNCED_COLLECTIONS:
-            try:
-                created = enable_images(db, name)
-            except OperationFailure as exc:
-                failures.append(failure_guidance(exc))
-                rows.append((name, "failed", failures[-1]))
-                continue
-            state = images_enabled(db, name)
-            status = {True: "enabled", False: "not enabled", None: "accepted"}[state]
-            detail = "collection created; " if created else ""
-            detail += (
-                "the server does not report the option back" if state is None else "read back from listCollections"
-            )
-            if state is False:
-                failures.append(f"{name}: collMod succeeded but listCollections does not show the option")
-            rows.append((name, status, detail))
+        rows, failures = enable_all(db)
         print(table(["collection", "pre/post images", "detail"], rows))
         if failures:
             raise KitError(f"{len(failures)} collection(s) not enabled: {failures[0]}")

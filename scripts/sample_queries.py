@@ -5,45 +5,34 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import Any
 
-from common import ConfigError, connected
+from common import connected
 from zava.cli import base_parser, cli
 from zava.console import ok, say, table
 from zava.docs.sample_queries import markdown
 from zava.mongo.server import server_info
-from zava.reads.queries import QUERIES, example_params, run_query
-from zava.reads.search import SEARCH_QUERIES, sample_search
-
-
-def summary(answer: Any) -> str:
-    """A compact one-line view of an answer."""
-    if isinstance(answer, list):
-        first = json.dumps(answer[0], default=str)[:110] if answer else ""
-        return f"{len(answer)} rows; first: {first}"
-    return json.dumps(answer, default=str)[:140]
+from zava.reads.queries import QUERY_NAMES, chosen_queries, example_params, query_named, run_query, summary
+from zava.reads.search import sample_search
 
 
 @cli
 def main(argv: list[str] | None = None) -> int:
     parser = base_parser(__doc__)
-    names = [q.name for q in QUERIES] + list(SEARCH_QUERIES)
-    parser.add_argument("--only", metavar="NAME", help=f"run one query: {', '.join(names)}")
+    parser.add_argument("--only", metavar="NAME", help=f"run one query: {', '.join(QUERY_NAMES)}")
     parser.add_argument("--markdown", action="store_true", help="print SAMPLE_QUERIES.md and exit (no server)")
     parser.add_argument("--json", action="store_true", help="print each answer in full as JSON")
     args = parser.parse_args(argv)
     if args.markdown:
         sys.stdout.write(markdown())
         return 0
-    if args.only and args.only not in names:
-        raise ConfigError(f"--only {args.only}: no such query; choose from {', '.join(names)}")
+    names = chosen_queries(args.only)
     with connected(args) as (config, client):
         db = client[config.database]
         params = example_params(db)
         rows = []
-        for name in [args.only] if args.only else names:
+        for name in names:
             began = time.perf_counter()
-            query = next((q for q in QUERIES if q.name == name), None)
+            query = query_named(name)
             if query:
                 answer = run_query(db, query, params)
             else:

@@ -8,9 +8,8 @@ import sys
 from common import ConfigError, KitError, connected
 from zava.cli import base_parser, cli
 from zava.console import ok, say
-from zava.dashboard.data import Dashboard, store_list
+from zava.dashboard.data import Dashboard, has_inventory, store_list
 from zava.dashboard.server import DashboardServer
-from zava.model.rules import LIVE
 
 
 @cli
@@ -27,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--port must be between 1 and 65535, got {args.port}")
     with connected(args) as (config, client):
         db = client[config.database]
-        if db.inventory.find_one({"store_id": args.store, **LIVE}, {"_id": 1}) is None:
+        if not has_inventory(db, args.store):
             raise KitError(
                 f"no inventory for {args.store} in database '{config.database}': load the dataset first "
                 "(python scripts/generate_mongodb_data.py)"

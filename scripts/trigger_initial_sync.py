@@ -7,15 +7,12 @@ already in MongoDB: it streams changes, and untouched documents would never reac
 from __future__ import annotations
 
 import sys
-import time
-from datetime import UTC, datetime
 
 from common import Interrupted, connected
 from zava.cli import base_parser, cli
 from zava.console import confirm, ok, say, table
-from zava.model.timestamps import iso
 from zava.mongo.admin import existing_counts
-from zava.mongo.initial_sync import MARKER_FIELD, SyncState, chosen_collections, touch_collection
+from zava.mongo.initial_sync import MARKER_FIELD, SyncState, chosen_collections, touch_all
 
 
 @cli
@@ -33,32 +30,20 @@ def main(argv: list[str] | None = None) -> int:
             say("nothing to resume: starting a new run")
         counts = existing_counts(db)
         if state is None:
-            state = SyncState(marker=iso(datetime.now(UTC)))
+            state = SyncState.start()
             confirm(
                 f"{sum(counts.get(n, 0) for n in names):,} documents in {', '.join(names)} will get "
                 f"{MARKER_FIELD} = {state.marker}.",
                 "TRIGGER SYNC",
                 args.yes,
             )
-        rows = []
         try:
-            for name in names:
-                if name in state.done:
-                    rows.append((name, counts.get(name, 0), state.touched.get(name, 0), 0.0, "done earlier"))
-                    continue
-                began = time.perf_counter()
-                touch_collection(db, name, state, config.database, args.quiet, counts.get(name, 0))
-                seconds = time.perf_counter() - began
-                touched = state.touched.get(name, 0)
-                rows.append(
-                    (name, counts.get(name, 0), touched, seconds, f"{touched / seconds:,.0f} docs/s" if seconds else "")
-                )
+            rows = touch_all(db, names, state, config.database, args.quiet, counts)
         except KeyboardInterrupt:
             raise Interrupted(
                 f"interrupted after {sum(state.touched.values()):,} documents; "
                 "run python scripts/trigger_initial_sync.py --resume to continue"
             ) from None
-        SyncState.path(config.database).unlink(missing_ok=True)
         print(table(["collection", "documents", "touched", "seconds", "rate"], rows))
         ok(
             f"{sum(state.touched.values()):,} documents touched with {MARKER_FIELD} = {state.marker}; "

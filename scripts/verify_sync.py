@@ -7,15 +7,13 @@ and MongoDB as every script does.
 from __future__ import annotations
 
 import sys
-import time
 
 from common import ConfigError, KitError, connect, load_config, server_errors
 from zava.cli import base_parser, cli
 from zava.console import ok, say, table, warn
 from zava.ditto.http_api import DittoClient
-from zava.http_retry import backoff
 from zava.mongo.server import server_info
-from zava.verify.sync_check import COUNT_QUERY, HEADERS, MODES, check_all, details
+from zava.verify.sync_check import COUNT_QUERY, HEADERS, MODES, details, wait_for_sync
 
 
 @cli
@@ -40,19 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             say(f"Comparing database {config.database!r} with Ditto app {ditto.app_id} at {ditto.host}")
         db = client[config.database]
-        deadline = time.monotonic() + args.wait
-        rounds = 0
-        while True:
-            checks = check_all(db, ditto, args.sample, args.mode)
-            behind = [c.summary() for c in checks if not c.in_sync]
-            left = deadline - time.monotonic()
-            if not behind or left <= 0:
-                break
-            delay = min(backoff(rounds), left)
-            if not args.quiet:
-                say(f"not in sync yet: {'; '.join(behind)}; checking again in {delay:.1f} s")
-            time.sleep(delay)
-            rounds += 1
+
+        def retrying(behind: list[str], delay: float) -> None:
+            say(f"not in sync yet: {'; '.join(behind)}; checking again in {delay:.1f} s")
+
+        checks = wait_for_sync(db, ditto, args.sample, args.mode, args.wait, None if args.quiet else retrying)
+        behind = [c.summary() for c in checks if not c.in_sync]
         if ditto.count_refused and not args.quiet:
             say(f"Ditto refused SELECT COUNT(*) ({ditto.count_refused}); counted with /store/count ({COUNT_QUERY})")
         print(table(HEADERS, [c.row() for c in checks]))

@@ -1,4 +1,4 @@
-"""DQL from the typed sample query calls (zava.reads.queries): what an app asks its local store.
+"""DQL from the typed sample query calls (zava.reads.calls): what an app asks its local store.
 
 A call's DQL core is what DQL can express of it: its filter, sort and limit, or its $group sums by one
 key. Projections, $lookup, $unwind and $project go (DQL has no joins: an app reads names from its own
@@ -22,7 +22,8 @@ from typing import Any
 
 from zava.errors import KitError
 from zava.model.collections import COLLECTIONS
-from zava.reads.queries import KEY_SEPARATOR, Aggregate, Call, Find, FindOne, Param, SampleQuery, key_names, named_key
+from zava.reads.calls import KEY_SEPARATOR, Aggregate, Call, Find, FindOne, Param, key_names, named_key
+from zava.reads.queries import SampleQuery
 
 COMPARISONS = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 ARITHMETIC = {"$add": ("+", 1), "$subtract": ("-", 1), "$multiply": ("*", 2)}  # operator, precedence

@@ -8,7 +8,10 @@ from typing import Any
 from zava.ditto.dql import SUBSCRIPTIONS, UPDATES
 from zava.ditto.translate import query_dql
 from zava.model.indexes import VECTOR_COLLECTION, VECTOR_PATH
-from zava.reads.queries import QUERIES, JsCode, Params, SampleQuery, js, params_in, pipeline_js, render_query
+from zava.model.rules import LIVE
+from zava.reads.calls import params_in
+from zava.reads.mongosh import JsCode, js, pipeline_js, render_query
+from zava.reads.queries import QUERIES, Params, SampleQuery
 from zava.reads.search import SEARCH_LIMIT, text_pipeline, vector_pipeline
 
 # The values the pasteable blocks use: each exists in the dataset `generate_mongodb_data.py` makes with its
@@ -97,7 +100,7 @@ def vector_search_block() -> list[str]:
 
 
 def exact_vector_block() -> list[str]:
-    every = js({"deleted": {"$ne": True}}), js({"_id": 0, "product_id": 1, VECTOR_PATH: 1})
+    every = js(LIVE), js({"_id": 0, "product_id": 1, VECTOR_PATH: 1})
     return [
         _vector_of("drillVectorToo"),
         f"const embeddings = db.{VECTOR_COLLECTION}.find({every[0]}, {every[1]}).toArray()",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pymongo.database import Database
 
+from zava.errors import KitError
 from zava.model.collections import COLLECTION_NAMES
 
 
@@ -19,6 +21,20 @@ def empty_collections(db: Database, names: list[str] | tuple[str, ...] = COLLECT
     """Delete every document but keep the collections, their indexes and options."""
     for name in names:
         db[name].delete_many({})
+
+
+def clear_collections(db: Database, counts: dict[str, int]) -> list[tuple[str, int, float]]:
+    """Empty each counted collection and check it is empty: (collection, documents, seconds) each.
+
+    KitError when a collection still holds documents after its delete."""
+    rows = []
+    for name, count in counts.items():
+        started = time.perf_counter()
+        empty_collections(db, [name])
+        if db[name].find_one({}, {"_id": 1}) is not None:
+            raise KitError(f"{name} still holds documents after the delete; run the script again")
+        rows.append((name, count, time.perf_counter() - started))
+    return rows
 
 
 def count_matching(db: Database, filters: list[tuple[str, dict[str, Any]]]) -> dict[str, int]:

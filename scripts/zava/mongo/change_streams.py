@@ -70,6 +70,27 @@ def enable_images(db: Database, name: str) -> bool:
     return created
 
 
+def enable_all(db: Database) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Pre/post images switched on for every synced collection: a (collection, status, detail) row each, and
+    what failed (one line per collection refused or not showing the option back)."""
+    rows, failures = [], []
+    for name in SYNCED_COLLECTIONS:
+        try:
+            created = enable_images(db, name)
+        except OperationFailure as exc:
+            failures.append(failure_guidance(exc))
+            rows.append((name, "failed", failures[-1]))
+            continue
+        state = images_enabled(db, name)
+        status = {True: "enabled", False: "not enabled", None: "accepted"}[state]
+        detail = "collection created; " if created else ""
+        detail += "the server does not report the option back" if state is None else "read back from listCollections"
+        if state is False:
+            failures.append(f"{name}: collMod succeeded but listCollections does not show the option")
+        rows.append((name, status, detail))
+    return rows, failures
+
+
 PROBE_COLLECTION = "zava_change_stream_probe"  # the script's own scratch collection, dropped afterwards
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from pymongo.database import Database
 from zava.console import progress
 from zava.errors import ConfigError
 from zava.model.collections import COLLECTIONS, SYNCED_COLLECTIONS
+from zava.model.timestamps import iso
 from zava.settings import PROJECT_ROOT
 
 MARKER_FIELD = "sync_triggered_at"
@@ -48,6 +51,11 @@ class SyncState:
     last: dict[str, list[Any] | None] = field(default_factory=dict)
     touched: dict[str, int] = field(default_factory=dict)
     done: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls) -> SyncState:
+        """A new run: its marker is the time now."""
+        return cls(marker=iso(datetime.now(UTC)))
 
     @staticmethod
     def path(database: str) -> Path:
@@ -104,6 +112,26 @@ def touch_collection(db: Database, collection: str, state: SyncState, database: 
             bar.update(len(rows))
     state.done.append(collection)
     state.save(database)
+
+
+def touch_all(
+    db: Database, names: list[str], state: SyncState, database: str, quiet: bool, counts: dict[str, int]
+) -> list[tuple[str, int, int, float, str]]:
+    """Touch each collection the run has not done yet: a (collection, documents, touched, seconds, rate) row
+    each. The saved state goes once every collection is done."""
+    rows = []
+    for name in names:
+        if name in state.done:
+            rows.append((name, counts.get(name, 0), state.touched.get(name, 0), 0.0, "done earlier"))
+            continue
+        began = time.perf_counter()
+        touch_collection(db, name, state, database, quiet, counts.get(name, 0))
+        seconds = time.perf_counter() - began
+        touched = state.touched.get(name, 0)
+        rate = f"{touched / seconds:,.0f} docs/s" if seconds else ""
+        rows.append((name, counts.get(name, 0), touched, seconds, rate))
+    SyncState.path(database).unlink(missing_ok=True)
+    return rows
 
 
 def chosen_collections(raw: str | None) -> list[str]:

@@ -1,17 +1,16 @@
 """The sample queries demo apps run: one definition that runs them, times them and documents them.
 
-Each query is a list of typed server calls (FindOne, Find, Aggregate) plus a step that shapes the
-answer. A call is written once, with the parameters as `Param` markers (`P.store_id`), and bound to
-real values when it runs; a call that needs an earlier call's result is built by a function of
-(params, earlier results). SAMPLE_QUERIES.md renders these same calls, zava.ditto.translate turns
-them into the DQL an app runs, and the local Ditto check runs them against MongoDB for its expected
-answers. Every call is written so that real MongoDB and the local server give the same answer.
+Each query is a list of typed server calls (zava.reads.calls) plus a step that shapes the answer;
+a call that needs an earlier call's result reads it through an `Earlier` marker. SAMPLE_QUERIES.md
+renders these same calls (zava.reads.mongosh), zava.ditto.translate turns them into the DQL an app
+runs, and the local Ditto check runs them against MongoDB for its expected answers. Every call is
+written so that real MongoDB and the local server give the same answer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,21 +18,21 @@ from typing import Any
 from pymongo.database import Database
 
 from zava.catalog.loader import MONTHS
-from zava.errors import KitError
+from zava.errors import ConfigError, KitError
 from zava.model.rules import EARNS_REVENUE, LIVE, LOW_STOCK, UNITS_TO_ORDER
-
-KEY_SEPARATOR = "|"  # joins the parts of a $group key into one string
-
-
-class Param(str):
-    """A parameter in a call: renders as ":name" and is replaced by the value when the call runs."""
-
-    name: str
-
-    def __new__(cls, name: str) -> Param:
-        marker = super().__new__(cls, f":{name}")
-        marker.name = name
-        return marker
+from zava.reads.calls import (
+    KEY_SEPARATOR,
+    Aggregate,
+    Call,
+    Earlier,
+    Find,
+    FindOne,
+    Param,
+    make_call,
+    markers_in,
+    named_key,
+    run_call,
+)
 
 
 @dataclass(frozen=True)
@@ -57,144 +56,6 @@ class Params:
 
 PLACEHOLDERS = Params(**{f.name: Param(f.name) for f in fields(Params)})
 P = PLACEHOLDERS  # what the calls below are written with
-
-
-class Earlier(str):
-    """A value from an earlier call of the same query: `field` of its document, or of each of its documents."""
-
-    step: int
-    field: str
-    each: bool
-
-    def __new__(cls, step: int, field: str, each: bool = False) -> Earlier:
-        marker = super().__new__(cls, f":{field}_from_above")
-        marker.step, marker.field, marker.each = step, field, each
-        return marker
-
-
-# ---------------------------------------------------------------- typed calls
-
-
-@dataclass(frozen=True, kw_only=True)
-class FindOne:
-    collection: str
-    filter: Mapping[str, Any]
-    projection: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Find:
-    collection: str
-    filter: Mapping[str, Any]
-    projection: Mapping[str, Any] | None = None
-    sort: Mapping[str, int] | None = None  # field -> 1 or -1, in order
-    limit: int = 0  # 0: no limit
-
-
-@dataclass(frozen=True, kw_only=True)
-class Aggregate:
-    collection: str
-    pipeline: list[dict[str, Any]]
-    # The names of the $group key's parts when the key joins several into one string (`a|b`): the
-    # local server treats a document-valued `_id` as a literal. A key "$field" is named by its field.
-    key_names: tuple[str, ...] = ()
-
-
-Call = FindOne | Find | Aggregate
-
-
-def substitute(value: Any, replace_marker: Callable[[str], Any]) -> Any:
-    """The value (a call, a filter, a pipeline) with every marker (Param, Earlier) replaced by `replace_marker`."""
-    if isinstance(value, (Param, Earlier)):
-        return replace_marker(value)
-    if isinstance(value, Mapping):
-        return {k: substitute(v, replace_marker) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(substitute(v, replace_marker) for v in value)
-    if isinstance(value, (FindOne, Find, Aggregate)):
-        return replace(value, **{f.name: substitute(getattr(value, f.name), replace_marker) for f in fields(value)})
-    return value
-
-
-def bind(value: Any, params: Params) -> Any:
-    """The value with every Param marker replaced by its value in `params` (Earlier markers stay)."""
-    return substitute(value, lambda m: getattr(params, m.name) if isinstance(m, Param) else m)
-
-
-def bind_earlier(value: Any, earlier: list) -> Any:
-    """The value with every Earlier marker replaced by what it reads from the earlier results."""
-
-    def read(marker: str) -> Any:
-        if not isinstance(marker, Earlier):
-            return marker
-        result = earlier[marker.step]
-        return [doc[marker.field] for doc in result] if marker.each else result[marker.field]
-
-    return substitute(value, read)
-
-
-def markers_in(value: Any) -> list[str]:
-    """The markers (Param, Earlier) in a value, in order of first appearance."""
-    if isinstance(value, (Param, Earlier)):
-        return [value]
-    if isinstance(value, Mapping):
-        items = list(value.values())
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    elif isinstance(value, (FindOne, Find, Aggregate)):
-        items = [getattr(value, f.name) for f in fields(value)]
-    else:
-        return []
-    return list(dict.fromkeys(marker for item in items for marker in markers_in(item)))
-
-
-def params_in(value: Any) -> list[str]:
-    """The names of the Param markers in a value, in order of first appearance."""
-    return [m.name for m in markers_in(value) if isinstance(m, Param)]
-
-
-def group_stage(call: Aggregate) -> dict[str, Any] | None:
-    """The pipeline's $group, if it has one."""
-    return next((stage["$group"] for stage in call.pipeline if "$group" in stage), None)
-
-
-def key_names(call: Aggregate) -> tuple[str, ...]:
-    """The names of a $group key's parts: declared, or the field of a "$field" key."""
-    group = group_stage(call)
-    if group is None:
-        return ()
-    if call.key_names:
-        return call.key_names
-    key = group["_id"]
-    if isinstance(key, str) and key.startswith("$"):
-        return (key[1:],)
-    raise KitError(f"{call.collection}: name the parts of the $group key {key!r} in key_names")
-
-
-def named_key(row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """A $group row with its `_id` split into the key's named parts."""
-    parts = row["_id"].split(KEY_SEPARATOR) if len(names) > 1 else [row["_id"]]
-    return {**dict(zip(names, parts, strict=True)), **{k: v for k, v in row.items() if k != "_id"}}
-
-
-def run_call(db: Database, call: Call) -> Any:
-    """One bound call: a document or None (FindOne), or a list of documents."""
-    collection = db[call.collection]
-    if isinstance(call, FindOne):
-        return collection.find_one(call.filter, call.projection)
-    if isinstance(call, Find):
-        cursor = collection.find(call.filter, call.projection)
-        if call.sort:
-            cursor = cursor.sort(list(call.sort.items()))
-        if call.limit:
-            cursor = cursor.limit(call.limit)
-        return list(cursor)
-    return list(collection.aggregate(call.pipeline))
-
-
-def make_call(step: Call, params: Params, earlier: list) -> Call:
-    """The call a step makes with these parameters, after these earlier results."""
-    return bind_earlier(bind(step, params), earlier)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,71 +90,6 @@ def run_query(db: Database, query: SampleQuery, params: Params) -> Any:
         results.append(run_call(db, make_call(step, params, results)))
     return query.finish(params, results)
 
-
-# ---------------------------------------------------------------- rendering (mongosh)
-
-
-class JsCode(str):
-    """JavaScript that stands in mongosh text as it is: a constant's name, an earlier result's field."""
-
-
-def js(value: Any) -> str:
-    """A value as JavaScript: JSON, except JsCode, which stands as it is."""
-    if isinstance(value, JsCode):
-        return str(value)
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{json.dumps(k)}: {js(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(js(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def pipeline_js(stages: list[dict[str, Any]]) -> str:
-    return "[\n" + ",\n".join(f"  {js(stage)}" for stage in stages) + "\n]"
-
-
-def earlier_js(marker: Earlier, results: tuple[str, ...]) -> JsCode:
-    """An Earlier marker as JavaScript over the constant holding that result."""
-    name = results[marker.step] if results else f"result{marker.step}"
-    return JsCode(f"{name}.map(d => d.{marker.field})" if marker.each else f"{name}.{marker.field}")
-
-
-def render_call(call: Call, values: Mapping[str, Any] | None = None, results: tuple[str, ...] = ()) -> str:
-    """The mongosh form of one call: each parameter as `values` gives it (default: the ":name" marker), an
-    earlier result read from the constant `results` names."""
-
-    def show(marker: str) -> Any:
-        if isinstance(marker, Earlier):
-            return earlier_js(marker, results)
-        return marker if values is None else values[marker.name]
-
-    call = substitute(call, show)
-    target = f"db.{call.collection}"
-    if isinstance(call, FindOne):
-        projection = "" if call.projection is None else f", {js(call.projection)}"
-        return f"{target}.findOne({js(call.filter)}{projection})"
-    if isinstance(call, Find):
-        text = f"{target}.find({js(call.filter)}, {js(call.projection or {})})"
-        if call.sort:
-            text += f".sort({js(call.sort)})"
-        if call.limit:
-            text += f".limit({call.limit})"
-        return text
-    return f"{target}.aggregate({pipeline_js(call.pipeline)})"
-
-
-def render_query(query: SampleQuery, values: Mapping[str, Any] | None = None) -> list[str]:
-    """The query's mongosh statements: each call but the last kept in a constant, the last one's answer shown."""
-    lines = []
-    for i, call in enumerate(query.calls):
-        text = render_call(call, values, query.results)
-        if i < len(query.calls) - 1:
-            text = f"const {query.results[i]} = {text}" + ("" if isinstance(call, FindOne) else ".toArray()")
-        lines.append(text)
-    return lines
-
-
-# ---------------------------------------------------------------- the queries
 
 PRODUCT_NAMES = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1}
 CATALOG_FIELDS = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "category_id": 1, "base_price": 1}
@@ -692,6 +488,20 @@ QUERIES: tuple[SampleQuery, ...] = (
     ),
 )
 
+SEARCH_QUERIES = ("product_search_text", "product_search_vector")  # the sample queries zava.reads.search runs
+QUERY_NAMES = tuple(q.name for q in QUERIES) + SEARCH_QUERIES  # every sample query, in the order they run
+
+
+def time_windows(latest_order_date: str) -> dict[str, str]:
+    """The queries' time windows, ending on the latest order's day: `since` (its last 30 days), `year_since`
+    (its last 365 days) and `trend_since` (the first of the month a year before it)."""
+    last_day = datetime.strptime(latest_order_date[:10], "%Y-%m-%d")
+    return {
+        "since": (last_day - timedelta(days=29)).strftime("%Y-%m-%dT00:00:00Z"),
+        "year_since": (last_day - timedelta(days=364)).strftime("%Y-%m-%dT00:00:00Z"),
+        "trend_since": (last_day - timedelta(days=365)).strftime("%Y-%m-01T00:00:00Z"),
+    }
+
 
 def example_params(db: Database) -> Params:
     """Parameters taken from the loaded data: the latest order, its customer, a real email and aisle; the
@@ -704,8 +514,6 @@ def example_params(db: Database) -> Params:
     customer = db.customers.find_one({"customer_id": latest["customer_id"]}, {"email": 1}) or {}
     store = Params().store_id
     slot = db.inventory.find_one({"store_id": store}, {"location.aisle": 1}, sort=[("product_id", 1)]) or {}
-    last_day = datetime.strptime(latest["order_date"][:10], "%Y-%m-%d")
-    since, year_since = last_day - timedelta(days=29), last_day - timedelta(days=364)
     product = db.products.find_one({}, {"sku": 1}, sort=[("sku", 1)]) or {}
     return replace(
         Params(),
@@ -713,8 +521,26 @@ def example_params(db: Database) -> Params:
         order_id=latest["order_id"],
         customer_id=latest["customer_id"],
         aisle=slot.get("location", {}).get("aisle", "01"),
-        since=since.strftime("%Y-%m-%dT00:00:00Z"),
-        year_since=year_since.strftime("%Y-%m-%dT00:00:00Z"),
-        trend_since=(last_day - timedelta(days=365)).strftime("%Y-%m-01T00:00:00Z"),
+        **time_windows(latest["order_date"]),
         sku=product.get("sku", Params().sku),
     )
+
+
+def chosen_queries(only: str | None) -> list[str]:
+    """The names of the sample queries to run: `only` (ConfigError when there is no such query), or all."""
+    if only and only not in QUERY_NAMES:
+        raise ConfigError(f"--only {only}: no such query; choose from {', '.join(QUERY_NAMES)}")
+    return [only] if only else list(QUERY_NAMES)
+
+
+def query_named(name: str) -> SampleQuery | None:
+    """The sample query of that name; None for the searches (SEARCH_QUERIES run in zava.reads.search)."""
+    return next((q for q in QUERIES if q.name == name), None)
+
+
+def summary(answer: Any) -> str:
+    """A compact one-line view of an answer."""
+    if isinstance(answer, list):
+        first = json.dumps(answer[0], default=str)[:110] if answer else ""
+        return f"{len(answer)} rows; first: {first}"
+    return json.dumps(answer, default=str)[:140]

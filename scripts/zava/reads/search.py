@@ -13,11 +13,11 @@ from zava.catalog.embeddings import EmbeddingProvider, kit_embedder
 from zava.catalog.local_embedder import VERSION as LOCAL_VERSION
 from zava.errors import KitError
 from zava.model.indexes import VECTOR_COLLECTION, VECTOR_INDEX_NAME, VECTOR_PATH
+from zava.model.rules import LIVE
 from zava.mongo.server import ServerInfo
 from zava.reads.text_search import Hit, text_note, text_pipeline, text_search
 
 RRF_K = 60  # reciprocal rank fusion constant
-SEARCH_QUERIES = ("product_search_text", "product_search_vector")  # the sample queries that search
 SEARCH_LIMIT = 5
 SEARCH_MODES = ("vector", "text", "hybrid")
 HYBRID_CANDIDATES = 8  # each ranking fused in hybrid mode holds this many times the results asked for
@@ -85,7 +85,7 @@ def stored_vectors(db: Database, model: str) -> tuple[list[str], np.ndarray]:
     key = (id(db.client), db.name, model, db[VECTOR_COLLECTION].estimated_document_count())
     if key not in _STORED:
         fields = {"_id": 0, "product_id": 1, VECTOR_PATH: 1}
-        rows = list(db[VECTOR_COLLECTION].find({"deleted": {"$ne": True}}, fields))
+        rows = list(db[VECTOR_COLLECTION].find(LIVE, fields))
         _STORED.clear()
         _STORED[key] = [r["product_id"] for r in rows], np.array([r[VECTOR_PATH] for r in rows], dtype=np.float64)
     return _STORED[key]
@@ -155,7 +155,7 @@ def sample_text_caveat(info: ServerInfo) -> str | None:
 def sample_search(
     name: str, db: Database, info: ServerInfo, settings: dict[str, str], text: str
 ) -> tuple[list[dict[str, Any]], str]:
-    """One of SEARCH_QUERIES: its top hits (SKU, name, score) and a line on how this server answered."""
+    """One of queries.SEARCH_QUERIES: its top hits (SKU, name, score) and a line on how this server answered."""
     if name == "product_search_text":
         rows = db.products.aggregate(text_pipeline(text, SEARCH_LIMIT))
         hits = [Hit(r["product_id"], float(r["score"])) for r in rows]

@@ -27,7 +27,8 @@ from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.rules import LIVE
 from zava.model.timestamps import iso
-from zava.reads.queries import QUERIES, Aggregate, Call, Find, FindOne, Params, bind, params_in, run_call
+from zava.reads.calls import Aggregate, Call, Find, FindOne, bind, params_in, run_call
+from zava.reads.queries import QUERIES, Params, time_windows
 
 PRECISION = 6  # decimals compared: sums of the same prices may differ in the last bits between engines
 
@@ -107,17 +108,13 @@ def _params(db: Database, subset: Subset) -> Params:
     product = db.products.find_one(LIVE, {"sku": 1}, sort=[("sku", 1)])
     if latest is None or slot is None or product is None:
         raise KitError(f"no orders, inventory or products for {subset.store_id} since {subset.since}")
-    last_day = datetime.fromisoformat(latest["order_date"][:10])
-    last_30, last_year = last_day - timedelta(days=29), last_day - timedelta(days=364)
     return Params(
         store_id=subset.store_id,
         sku=product["sku"],
         order_id=latest["order_id"],
         customer_id=latest["customer_id"],
         aisle=slot["location"]["aisle"],
-        since=max(subset.since, last_30.strftime("%Y-%m-%dT00:00:00Z")),
-        year_since=max(subset.since, last_year.strftime("%Y-%m-%dT00:00:00Z")),
-        trend_since=max(subset.since, (last_day - timedelta(days=365)).strftime("%Y-%m-01T00:00:00Z")),
+        **{name: max(subset.since, start) for name, start in time_windows(latest["order_date"]).items()},
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,6 +18,7 @@ from pymongo.database import Database
 from zava.ditto.connector import ditto_id, synced
 from zava.ditto.http_api import DittoClient, Refused
 from zava.errors import KitError
+from zava.http_retry import backoff
 from zava.model.collections import Collection
 from zava.model.rules import LIVE
 from zava.mongo.initial_sync import page_key
@@ -206,6 +209,32 @@ def check_collection(
 
 def check_all(db: Database, ditto: DittoClient, size: int, mode: str = "json") -> list[CollectionCheck]:
     return [check_collection(db, ditto, c, size, mode) for c in synced()]
+
+
+def wait_for_sync(
+    db: Database,
+    ditto: DittoClient,
+    size: int,
+    mode: str,
+    wait: float,
+    on_retry: Callable[[list[str], float], None] | None = None,
+) -> list[CollectionCheck]:
+    """check_all, rechecked with backoff until in sync or `wait` seconds have passed; the last checks.
+
+    Before each recheck `on_retry` gets the summaries of the collections out of sync and the delay."""
+    deadline = time.monotonic() + wait
+    rounds = 0
+    while True:
+        checks = check_all(db, ditto, size, mode)
+        behind = [c.summary() for c in checks if not c.in_sync]
+        left = deadline - time.monotonic()
+        if not behind or left <= 0:
+            return checks
+        delay = min(backoff(rounds), left)
+        if on_retry:
+            on_retry(behind, delay)
+        time.sleep(delay)
+        rounds += 1
 
 
 def details(checks: list[CollectionCheck], limit: int = 10) -> list[str]:
