@@ -24,7 +24,7 @@ $(DITTO_VENV)/.installed: requirements-ditto.txt requirements.txt
 	-$(PYTHON) -m venv $(DITTO_VENV) && $(DITTO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements-ditto.txt && touch $@
 
-# the Node.js MongoDB driver that plays mongosh for the SAMPLE_QUERIES.md snippets
+# mongosh, pinned in tests/mongosh/package.json: the tests run SAMPLE_QUERIES.md and create_indexes.js in it
 SNIPPETS := tests/mongosh
 $(SNIPPETS)/node_modules/.installed: $(SNIPPETS)/package.json $(SNIPPETS)/package-lock.json
 	npm ci --prefix $(SNIPPETS) --silent --no-audit --no-fund

@@ -1,8 +1,9 @@
 """Plain helpers the tests share: free ports, running the scripts as a user would, a local HTTP server,
-a proxy that stalls one command on its way to the server."""
+a proxy that stalls one command on its way to the server, the real mongosh."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -29,6 +30,7 @@ from zava.model.indexes import VECTOR_COLLECTION
 from zava.mongo.server import server_info
 
 SCRIPTS = PROJECT_ROOT / "scripts"
+MONGOSH = PROJECT_ROOT / "tests" / "mongosh" / "node_modules" / ".bin" / "mongosh"  # make test installs it
 
 
 def free_port() -> int:
@@ -191,3 +193,23 @@ def number(cell: str) -> int:
 def refusal(question: str) -> str:
     """The last line a script prints when it would need a typed confirmation but has no terminal to ask on."""
     return f"error: {question} Refusing without a terminal to confirm on; pass --yes to proceed."
+
+
+def run_mongosh(
+    uri: str, home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    """The real mongosh (the version tests/mongosh pins) connected to uri, as `mongosh URI --quiet --norc ARGS`.
+    HOME is `home`, so it writes its config and history there, not into the user's ~/.mongodb; a config file
+    there turns its telemetry, its log files and its update check off; --quiet drops the connection chatter."""
+    assert MONGOSH.exists(), "needs mongosh: npm ci --prefix tests/mongosh (make test does it)"
+    config = home / ".mongodb" / "mongosh" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"enableTelemetry": False, "disableLogging": True, "updateURL": ""}))
+    return subprocess.run(
+        [str(MONGOSH), uri, "--quiet", "--norc", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HOME": str(home), **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )

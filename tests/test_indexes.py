@@ -1,6 +1,10 @@
-"""create_indexes.py and drop_indexes.py against a real server: every index once, the committed mongosh script."""
+"""create_indexes.py and drop_indexes.py against a real server: every index once, the committed mongosh script
+(and what it builds in the real mongosh)."""
 
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
 
 import pytest
 from pymongo.errors import DuplicateKeyError, OperationFailure
@@ -8,7 +12,7 @@ from pymongo.operations import SearchIndexModel
 
 import create_indexes
 import drop_indexes
-from helpers import SCRIPTS, has_atlas_search, refusal
+from helpers import SCRIPTS, has_atlas_search, refusal, run_mongosh
 from zava.model.collections import COLLECTION_NAMES
 from zava.model.indexes import (
     INDEXES,
@@ -72,6 +76,56 @@ def test_create_indexes_builds_every_index_once(loaded, client, settings, capsys
 def test_committed_mongosh_script_is_the_emitted_one(capsys):
     assert create_indexes.main(["--emit-js"]) == 0
     assert capsys.readouterr().out == (SCRIPTS / "create_indexes.js").read_text()
+
+
+def listed_indexes(db) -> dict[str, dict[str, dict]]:
+    """{collection: {index name: its listIndexes entry}}, sub-documents as (field, value) lists so that the
+    order of a key's fields counts; `ns` (the database's name, on older servers) left out."""
+    return {
+        name: {
+            ix["name"]: {k: list(v.items()) if isinstance(v, Mapping) else v for k, v in ix.items() if k != "ns"}
+            for ix in db[name].list_indexes()
+        }
+        for name in sorted(db.list_collection_names())
+    }
+
+
+def text_matches(db, collection: str) -> dict[str, float]:
+    """A $text search's scores by _id: which fields a text index covers, and with what weights."""
+    found = db[collection].find({"$text": {"$search": "zavaprobe"}}, {"score": {"$meta": "textScore"}})
+    return {doc["_id"]: doc["score"] for doc in found}
+
+
+def test_the_mongosh_script_builds_what_create_indexes_builds(client, mongo_uri, db_name, settings, tmp_path, capsys):
+    """scripts/create_indexes.js run by the real mongosh on one fresh database and create_indexes.py on another:
+    the same collections, each with the same indexes as listIndexes reports them. The local server's listing
+    names an index by its fields, shows every direction as 1 and no partialFilterExpression, and leaves text
+    indexes out: there, what $text finds shows the text indexes."""
+    shell_db = f"{db_name}_mongosh"
+    client.drop_database(shell_db)
+    try:
+        assert create_indexes.main(settings) == 0
+        skipped = f"vector index {VECTOR_INDEX_NAME} skipped" in capsys.readouterr().err
+        done = run_mongosh(
+            mongo_uri, tmp_path / "home", str(SCRIPTS / "create_indexes.js"), env={"MONGODB_DATABASE": shell_db}
+        )
+        assert done.returncode == 0, done.stderr or done.stdout
+        assert ("vector index skipped: " in done.stdout) == skipped, done.stdout
+        python, shell = client[db_name], client[shell_db]
+        assert listed_indexes(shell) == listed_indexes(python)
+        local = server_info(client).is_local
+        listed = Counter(spec.collection for spec in INDEXES if not (spec.is_text and local))
+        assert {name: len(ixs) - 1 for name, ixs in listed_indexes(python).items()} == listed  # and _id_
+        for spec in (s for s in INDEXES if s.is_text):
+            unique = {f for s in INDEXES if s.collection == spec.collection and s.unique for f, _ in s.keys}
+            fields = [f for f, _ in spec.keys] + ["not_indexed"]
+            probes = [{"_id": f, f: "zavaprobe", **{u: f"probe_{f}" for u in unique - {f}}} for f in fields]
+            for db in (python, shell):
+                db[spec.collection].insert_many(probes)
+            assert set(text_matches(python, spec.collection)) == set(fields) - {"not_indexed"}, spec.name
+            assert text_matches(shell, spec.collection) == text_matches(python, spec.collection), spec.name
+    finally:
+        client.drop_database(shell_db)
 
 
 def test_drop_indexes_asks_first_then_keeps_id_and_data(loaded, settings, capsys):

@@ -1,12 +1,10 @@
-"""SAMPLE_QUERIES.md pastes as it is: its values exist in the default dataset, and every mongosh block
-answers through the Node.js driver against a server holding that dataset."""
+"""SAMPLE_QUERIES.md pastes as it is: its values exist in the default dataset, and every mongosh block,
+pasted in order into one session of the real mongosh, answers against a server holding that dataset."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -14,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from common import PROJECT_ROOT
-from helpers import scratch_dataset
+from helpers import run_mongosh, scratch_dataset
 from zava.catalog.loader import load_catalog
 from zava.docs.sample_queries import COMPUTED, EXAMPLE, EXAMPLE_PRODUCT_ID
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.ids import CUSTOMER_ID, ORDER_ID
 
 DOC = (PROJECT_ROOT / "SAMPLE_QUERIES.md").read_text()
-RUNNER = Path(__file__).parent / "mongosh"
 DEFAULTS = {"customers": 25_000, "orders": 100_000, "seed": 42}  # generate_mongodb_data.py without options
 # Field names whose string values in a block are names of the query's own making, not data.
 STRUCTURAL = {"from", "localField", "foreignField", "as", "index", "path"}
@@ -113,32 +110,65 @@ def test_constants_are_declared_once_and_every_dql_block_shows_its_arguments():
                 assert exists(field, value), f"{name}: {field} = {value!r}"
 
 
-# ---------------------------------------------------------------- run through the Node.js driver
+# ---------------------------------------------------------------- pasted into the real mongosh
+
+MARK = "@@answer "  # starts each line the session prints for the test
 
 
-def runnable(code: str) -> str:
-    """A pasted block as the body of an async function: each call awaited, the last statement returned."""
+def pasted(name: str, code: str) -> str:
+    """The block as pasted but for its last statement, the one whose value the shell would show: that becomes
+    zavaKeep(NAME, statement), which keeps the value for the session script. (load() throws a file's value
+    away, and would first iterate a cursor's first batch away to show it.)"""
     lines = code.split("\n")
     last = max(i for i, line in enumerate(lines) if line and line[0] not in " )]}")
-    lines[last] = "return " + lines[last]
-    text, awaited = re.subn(r"(^|= |return )db\.", r"\1await db.", "\n".join(lines), flags=re.M)
-    assert awaited == code.count("db."), f"a call not at the start of a statement: {code}"
-    return text
+    assert not re.match(r"(const|let|var) ", lines[last]) and not code.rstrip().endswith((";", "}")), name
+    lines[last] = f"zavaKeep({json.dumps(name)}, {lines[last]}"
+    return "\n".join(lines) + ")\n"
 
 
-def run_in_node(uri: str, database: str, snippets: dict[str, str]) -> dict:
-    assert shutil.which("node") and (RUNNER / "node_modules" / "mongodb").is_dir(), (
-        f"needs Node.js and the driver: npm ci --prefix {RUNNER.relative_to(PROJECT_ROOT)} (make test does it)"
-    )
-    done = subprocess.run(
-        ["node", str(RUNNER / "run_snippets.js")],
-        input=json.dumps({"uri": uri, "database": database, "snippets": snippets}),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+def session(database: str, files: list[tuple[str, str]], consts: list[str]) -> str:
+    """One mongosh script that load()s each block's file in order, as if pasted one after another: load()
+    evaluates a file in the shell's own context, so a const a block declares is there for every later block,
+    and the shell's implicit awaits apply. After each block it prints MARK + {name, result} or {name, error} as
+    relaxed EJSON, a cursor turned into its documents with toArray(); last, the type of every const declared."""
+    seen = ", ".join(f"{json.dumps(c)}: typeof {c}" for c in consts)
+    return f"""db = db.getSiblingDB({json.dumps(database)});
+const zavaMark = {json.dumps(MARK)};
+const zavaAnswers = {{}};
+function zavaKeep(name, value) {{
+  zavaAnswers[name] = value;
+}}
+for (const [zavaName, zavaFile] of {json.dumps(files)}) {{
+  try {{
+    load(zavaFile);
+    let zavaValue = zavaAnswers[zavaName];
+    if (zavaValue && typeof zavaValue.toArray === "function") zavaValue = zavaValue.toArray();
+    print(zavaMark + EJSON.stringify({{name: zavaName, result: zavaValue}}, {{relaxed: true}}));
+  }} catch (zavaError) {{
+    print(zavaMark + JSON.stringify({{name: zavaName, error: String((zavaError && zavaError.message) || zavaError)}}));
+  }}
+}}
+print(zavaMark + JSON.stringify({{name: "(consts)", result: {{{seen}}}}}));
+"""
+
+
+def run_in_mongosh(uri: str, database: str, snippets: dict[str, str], folder: Path) -> dict:
+    """{name: {result} | {error}} of each block, from one mongosh process."""
+    files = []
+    for i, (name, code) in enumerate(snippets.items()):
+        path = folder / f"block_{i:02d}.js"
+        path.write_text(pasted(name, code))
+        files.append((name, str(path)))
+    script = folder / "session.js"
+    script.write_text(session(database, files, re.findall(r"^const (\w+) = ", DOC, flags=re.M)))
+    done = run_mongosh(uri, folder / "home", str(script), timeout=600)
+    assert done.returncode == 0, done.stderr or done.stdout
+    answers = {}
+    for line in done.stdout.splitlines():
+        if line.startswith(MARK):
+            answer = json.loads(line.removeprefix(MARK))
+            answers[answer.pop("name")] = answer
+    return answers
 
 
 @pytest.fixture(scope="module")
@@ -149,17 +179,19 @@ def default_db(mongo_uri, tmp_path_factory):
         yield db
 
 
-def test_every_mongosh_block_answers_through_the_node_driver(default_db, mongo_uri):
-    snippets = {name: runnable(code) for name, code in blocks("js").items()}
-    answers = run_in_node(mongo_uri, default_db.name, snippets)
-    assert set(answers) == set(snippets)
+def test_every_mongosh_block_answers_in_one_mongosh_session(default_db, mongo_uri, tmp_path):
+    snippets = blocks("js")
+    answers = run_in_mongosh(mongo_uri, default_db.name, snippets, tmp_path)
+    consts = answers.pop("(consts)")["result"]  # still defined after the last block: one session, as pasted
+    assert consts and all(kind != "undefined" for kind in consts.values()), consts
+    assert list(answers) == list(snippets)
     atlas = "product_search_vector"  # $vectorSearch: Atlas only
     for name, answer in answers.items():
         if name == atlas and "error" in answer:
             assert "vectorSearch" in answer["error"], answer  # a server without Atlas Search refuses the stage
             continue
         assert "error" not in answer, f"{name}: {answer.get('error')}"
-        assert answer["result"], f"{name} answered nothing"
+        assert answer.get("result"), f"{name} answered nothing"
     got = {name: answer.get("result") for name, answer in answers.items()}
     assert got["store_by_id"]["store_id"] == EXAMPLE.store_id and got["product_by_sku"]["sku"] == EXAMPLE.sku
     assert got["customer_by_email"]["customer_id"] == EXAMPLE.customer_id
