@@ -15,7 +15,7 @@ import pytest
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from helpers import ENVIRONMENT_ONLY_SETTINGS, SMALL, free_port, kit_settings, scratch_dataset
+from helpers import ENVIRONMENT_ONLY_SETTINGS, SMALL, Pristine, free_port, kit_settings, scratch_dataset
 from zava.mongo.local_server import LocalServer
 from zava.mongo.server import server_info
 from zava.reads.queries import example_params
@@ -139,3 +139,64 @@ def pytest_terminal_summary(terminalreporter) -> None:
     missing = browser_missing()
     if missing:
         terminalreporter.write_line(f"browser tests did not run: {missing}")
+
+
+DEFAULT_DATABASE = "zava_default"
+
+
+@pytest.fixture(scope="session")
+def default_load(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
+    """`python scripts/generate_mongodb_data.py` with no size flags, as a user runs it: the default dataset
+    (25,000 customers, 100,000 orders, dates ending today in UTC) in its own database, DEFAULT_DATABASE, then
+    indexed by create_indexes. (the database, the --env-file flag, the load's CompletedProcess); the database is
+    dropped at the end of the session. Read it only; default_dataset is the same without the load's output."""
+    import create_indexes
+    from helpers import run_script
+
+    env = tmp_path_factory.mktemp("default") / "test.env"
+    env.write_text(f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE={DEFAULT_DATABASE}\n")
+    settings = ["--env-file", str(env)]
+    with MongoClient(mongo_uri, serverSelectionTimeoutMS=5000) as client:
+        client.drop_database(DEFAULT_DATABASE)
+        try:
+            result = run_script("generate_mongodb_data", *settings, timeout=900)
+            assert result.returncode == 0, result.stderr
+            assert create_indexes.main([*settings, "--quiet"]) == 0
+            yield client[DEFAULT_DATABASE], settings, result
+        finally:
+            client.drop_database(DEFAULT_DATABASE)
+
+
+@pytest.fixture(scope="session")
+def default_dataset(default_load):
+    """The default dataset of default_load, indexed, for reading: (the database, the --env-file flag)."""
+    db, settings, _ = default_load
+    return db, settings
+
+
+SHARED_CUSTOMERS, SHARED_ORDERS = 300, 1500  # reportable's sizes
+
+
+@pytest.fixture(scope="session")
+def shared_dataset(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
+    """reportable's dataset (300 customers, 1,500 orders) loaded once per session in its own database, and its
+    Pristine copy: (the database, the Pristine). Use it through shared_loaded, which puts it back after each test."""
+    folder = tmp_path_factory.mktemp("shared")
+    sizes = ["--customers", str(SHARED_CUSTOMERS), "--orders", str(SHARED_ORDERS)]
+    with scratch_dataset(mongo_uri, folder, "zava_shared", sizes) as (db, _settings):
+        yield db, Pristine(db, skip=("product_embeddings",))  # nothing writes the embeddings
+
+
+@pytest.fixture
+def shared_loaded(shared_dataset, settings: list[str], monkeypatch: pytest.MonkeyPatch):
+    """What reportable gives without a load of its own: the session's shared_dataset, `settings` pointing at it and
+    NUM_CUSTOMERS and NUM_ORDERS set to match; every document the test adds, changes or deletes is put back after it
+    (even when it fails)."""
+    db, pristine = shared_dataset
+    monkeypatch.setenv("MONGODB_DATABASE", db.name)
+    monkeypatch.setenv("NUM_CUSTOMERS", str(SHARED_CUSTOMERS))
+    monkeypatch.setenv("NUM_ORDERS", str(SHARED_ORDERS))
+    try:
+        yield db
+    finally:
+        pristine.restore()

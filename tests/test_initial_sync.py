@@ -3,27 +3,70 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
-import generate_mongodb_data
 import trigger_initial_sync
-from helpers import SCRIPTS, refusal, start_script
+from helpers import SCRIPTS, SMALL_CUSTOMERS, SMALL_ORDERS, refusal, scratch_dataset, start_script
 from zava.model.collections import SYNCED_COLLECTIONS
 from zava.mongo.initial_sync import MARKER_FIELD, SyncState
+
+# a dataset whose orders and items take the trigger a few seconds: it is still running when stopped
+STOPPABLE = ["--customers", "500", "--orders", "5000"]
+# the saved state of a run is a file in the project, named after the database: a name no other session uses
+RUN = uuid.uuid4().hex[:10]
 
 
 def marked(db) -> dict[str, set]:
     return {name: {d.get(MARKER_FIELD) for d in db[name].find({}, {MARKER_FIELD: 1})} for name in SYNCED_COLLECTIONS}
 
 
-def test_trigger_marks_every_synced_document_once(loaded, settings, capsys):
+def unmarked(db) -> None:
+    """Back to the dataset as loaded: no marker anywhere, no saved state of a run."""
+    for name in SYNCED_COLLECTIONS:
+        db[name].update_many({MARKER_FIELD: {"$exists": True}}, {"$unset": {MARKER_FIELD: ""}})
+    SyncState.path(db.name).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def small_dataset(mongo_uri, tmp_path_factory):
+    sizes = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS)]
+    with scratch_dataset(mongo_uri, tmp_path_factory.mktemp("env"), f"zava_initial_sync_{RUN}", sizes) as dataset:
+        yield dataset
+        SyncState.path(dataset[0].name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small(small_dataset):
+    """The module's small dataset (helpers.SMALL sizes), unmarked: (the database, the --env-file flag)."""
+    unmarked(small_dataset[0])
+    return small_dataset
+
+
+@pytest.fixture(scope="module")
+def stoppable_dataset(mongo_uri, tmp_path_factory):
+    with scratch_dataset(
+        mongo_uri, tmp_path_factory.mktemp("env"), f"zava_initial_sync_stop_{RUN}", STOPPABLE
+    ) as dataset:
+        yield dataset
+        SyncState.path(dataset[0].name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def stoppable(stoppable_dataset):
+    """The module's STOPPABLE dataset, unmarked: (the database, the --env-file flag)."""
+    unmarked(stoppable_dataset[0])
+    return stoppable_dataset
+
+
+def test_trigger_marks_every_synced_document_once(small, capsys):
+    loaded, settings = small
     assert trigger_initial_sync.main(settings) == 1  # no terminal, no --yes
     total = sum(loaded[name].count_documents({}) for name in SYNCED_COLLECTIONS)
     question = f"{total:,} documents in {', '.join(SYNCED_COLLECTIONS)} will get {MARKER_FIELD} = <stamp>."
@@ -43,7 +86,8 @@ def test_trigger_marks_every_synced_document_once(loaded, settings, capsys):
     assert not SyncState.path(loaded.name).exists()
 
 
-def test_trigger_collections_flag_and_bad_names(loaded, settings, capsys):
+def test_trigger_collections_flag_and_bad_names(small, capsys):
+    loaded, settings = small
     assert trigger_initial_sync.main([*settings, "--yes", "--collections", "stores,inventory"]) == 0
     assert loaded.stores.count_documents({MARKER_FIELD: {"$exists": True}}) == 8
     assert loaded.inventory.count_documents({MARKER_FIELD: {"$exists": True}}) == 3168
@@ -53,12 +97,10 @@ def test_trigger_collections_flag_and_bad_names(loaded, settings, capsys):
 
 
 @pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGHUP, 129)])
-def test_trigger_resume_continues_after_a_stop(client, db_name, settings, mongo_uri, env_file, stop, code):
-    assert generate_mongodb_data.main([*settings, "--customers", "500", "--orders", "15000", "--quiet", "--yes"]) == 0
-    db = client[db_name]
-    env = {**os.environ, "MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
-    command = [sys.executable, str(SCRIPTS / "trigger_initial_sync.py"), "--env-file", str(env_file), "--yes"]
-    process = start_script("trigger_initial_sync", *command[2:], env=env)
+def test_trigger_resume_continues_after_a_stop(stoppable, stop, code):
+    db, settings = stoppable
+    command = [sys.executable, str(SCRIPTS / "trigger_initial_sync.py"), *settings, "--yes"]
+    process = start_script("trigger_initial_sync", *command[2:])
     deadline = time.monotonic() + 120
     while db.orders.count_documents({MARKER_FIELD: {"$exists": True}}) < 2000:
         assert process.poll() is None and time.monotonic() < deadline, "finished before it could be interrupted"
@@ -66,8 +108,8 @@ def test_trigger_resume_continues_after_a_stop(client, db_name, settings, mongo_
     process.send_signal(stop)
     _, err = process.communicate(timeout=60)
     assert process.returncode == code and "--resume" in err, err
-    state = json.loads(SyncState.path(db_name).read_text())
-    resumed = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    state = json.loads(SyncState.path(db.name).read_text())
+    resumed = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     markers = marked(db)
     assert all(values == {state["marker"]} for values in markers.values())
@@ -79,7 +121,8 @@ def test_trigger_resume_continues_after_a_stop(client, db_name, settings, mongo_
     assert done_earlier == state["done"]
 
 
-def test_resume_without_saved_state_starts_a_new_run_that_asks_first(loaded, settings, capsys):
+def test_resume_without_saved_state_starts_a_new_run_that_asks_first(small, capsys):
+    loaded, settings = small
     assert trigger_initial_sync.main([*settings, "--resume"]) == 1  # a new run: no terminal, no --yes
     err = capsys.readouterr().err
     assert "nothing to resume: starting a new run" in err and "pass --yes to proceed" in err
@@ -91,7 +134,8 @@ def test_resume_without_saved_state_starts_a_new_run_that_asks_first(loaded, set
     assert not SyncState.path(loaded.name).exists()
 
 
-def test_resume_with_saved_state_continues_that_run_without_asking(loaded, settings, capsys):
+def test_resume_with_saved_state_continues_that_run_without_asking(small, capsys):
+    loaded, settings = small
     earlier = "2020-01-01T00:00:00Z"
     loaded.stores.update_many({}, {"$set": {MARKER_FIELD: earlier}})
     SyncState(marker=earlier, touched={"stores": 8}, done=["stores"]).save(loaded.name)

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
+from datetime import date, timedelta
 
 from bson import json_util
 from pymongo import MongoClient
 
 import generate_mongodb_data
 from common import load_config
-from helpers import number, printed_table, refusal, run_script, start_script
+from helpers import number, printed_table, refusal, start_script
 from zava.catalog.loader import load_catalog
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
 
-SMALL = ["--customers", "300", "--orders", "1500", "--start-date", "2024-01-01", "--end-date", "2025-01-01"]
+SMALL_CUSTOMERS, SMALL_ORDERS = 100, 400
+SMALL = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS), "--start-date", "2024-01-01"]
+SMALL += ["--end-date", "2025-01-01"]
 
 
 def counts(client: MongoClient, db_name: str) -> dict[str, int]:
@@ -51,20 +55,21 @@ def planned_counts(argv: list[str]) -> dict[str, int]:
     return Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()
 
 
-def test_default_size_load_has_exact_counts(client, db_name, mongo_uri, env_file):
-    argv = ["--env-file", str(env_file), "--end-date", "2026-11-25"]
-    env = {"MONGODB_CONNECTION_STRING": mongo_uri, "MONGODB_DATABASE": db_name}
-    result = run_script("generate_mongodb_data", *argv, env=env, timeout=300)
-    assert result.returncode == 0, result.stderr
-    got = counts(client, db_name)
+def test_default_size_load_has_exact_counts(default_load):
+    """`python scripts/generate_mongodb_data.py` with no size flags (conftest.default_load), dates ending the day
+    it ran (UTC)."""
+    db, settings, result = default_load
+    got = counts(db.client, db.name)
     assert got == expected_counts(100_000, 25_000, got["order_items"])
-    assert got == planned_counts(argv)
+    last_day = re.search(r"orders dated \d{4}-\d\d-\d\d to (\d{4}-\d\d-\d\d)", result.stderr)[1]
+    end = date.fromisoformat(last_day) + timedelta(days=1)  # today (UTC) when it ran
+    assert got == planned_counts([*settings, "--end-date", str(end)])
     assert 200_000 <= got["order_items"] <= 220_000
     printed = printed_table(result.stdout, "collection", "documents", "seconds", "docs/s")
     assert {name: number(row[0]) for name, row in printed.items()} == {**got, "total (wall clock)": sum(got.values())}
-    assert f"{sum(got.values()):,} documents generated into database {db_name!r}" in result.stderr
-    order = client[db_name].orders.find_one({"order_id": "order_00050000"})
-    items = list(client[db_name].order_items.find({"order_id": "order_00050000"}))
+    assert f"{sum(got.values()):,} documents generated into database {db.name!r}" in result.stderr
+    order = db.orders.find_one({"order_id": "order_00050000"})
+    items = list(db.order_items.find({"order_id": "order_00050000"}))
     assert order["item_count"] == len(items)
     assert round(sum(i["unit_price"] * i["quantity"] for i in items), 2) == order["subtotal"]
     assert round(sum(i["discount_amount"] for i in items), 2) == order["discount_total"]
@@ -127,7 +132,7 @@ def test_dry_run_writes_nothing(client, db_name, settings, capsys):
     assert generate_mongodb_data.main(argv) == 0
     output = capsys.readouterr()
     expected = planned_counts(argv)
-    assert (expected["customers"], expected["orders"]) == (300, 1500)
+    assert (expected["customers"], expected["orders"]) == (SMALL_CUSTOMERS, SMALL_ORDERS)
     printed = printed_table(output.out, "collection", "documents", "seconds", "docs/s")
     total = sum(expected.values())
     assert {name: number(row[0]) for name, row in printed.items()} == {**expected, "total (wall clock)": total}
@@ -135,8 +140,14 @@ def test_dry_run_writes_nothing(client, db_name, settings, capsys):
     assert db_name not in client.list_database_names()
 
 
+# A load still running when it is stopped: orders are written after the catalog, the customers and the inventory,
+# in chunks of 5,000 with their items, 2,000 a batch; the stop comes at 4,000 orders, halfway through the first chunk.
+STOPPABLE_CUSTOMERS, STOPPABLE_ORDERS = 2_000, 10_000
+
+
 def _start_load(uri: str, db_name: str, env_file, *extra: str) -> subprocess.Popen:
-    flags = ["--env-file", str(env_file), "--yes", "--quiet", "--orders", "60000", "--batch-size", "2000", *extra]
+    flags = ["--env-file", str(env_file), "--yes", "--quiet", "--batch-size", "2000", *extra]
+    flags += ["--customers", str(STOPPABLE_CUSTOMERS), "--orders", str(STOPPABLE_ORDERS)]
     return start_script(
         "generate_mongodb_data", *flags, env={"MONGODB_CONNECTION_STRING": uri, "MONGODB_DATABASE": db_name}
     )
@@ -151,7 +162,8 @@ def _wait_for_orders(client: MongoClient, db_name: str, process: subprocess.Pope
 
 def _assert_complete(client: MongoClient, db_name: str) -> None:
     got = counts(client, db_name)
-    assert got == expected_counts(60_000, 25_000, got["order_items"]) and got["order_items"] > 120_000
+    assert got == expected_counts(STOPPABLE_ORDERS, STOPPABLE_CUSTOMERS, got["order_items"])
+    assert got["order_items"] > 2 * STOPPABLE_ORDERS
     ids = {d["_id"] for d in client[db_name].order_items.find({}, {"_id": 1})}
     assert len(ids) == got["order_items"]
 

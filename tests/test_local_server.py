@@ -56,42 +56,40 @@ def test_status_command_reports_a_stopped_server(tmp_path, capsys):
     assert "local server is not running" in capsys.readouterr().err
 
 
-def test_auto_leaves_a_configured_server_alone(tmp_path, env_file):
+def test_auto_leaves_a_configured_server_alone(tmp_path, env_file, monkeypatch, capsys):
     port = free_port()
-    result = run_script(
-        "local_server",
-        "auto",
-        "--env-file",
-        str(env_file),
-        "--data-dir",
-        str(tmp_path),
-        "--port",
-        str(port),
-        env={"MONGODB_CONNECTION_STRING": "mongodb://db.example.com"},
-    )
-    assert result.returncode == 0 and "not needed" in result.stderr
+    monkeypatch.setenv("MONGODB_CONNECTION_STRING", "mongodb://db.example.com")
+    argv = ["auto", "--env-file", str(env_file), "--data-dir", str(tmp_path), "--port", str(port)]
+    assert local_server.main(argv) == 0 and "not needed" in capsys.readouterr().err
     assert not LocalServer(tmp_path, "127.0.0.1", port).answers()
 
 
-def test_start_status_stop_and_auto_from_the_command_line(new_server, env_file, monkeypatch):
+def test_start_status_stop_and_auto_from_the_command_line(new_server, env_file, monkeypatch, capsys):
+    """`python scripts/local_server.py start` as a user runs it (the server outlives that process); the other
+    commands through main(argv)."""
     monkeypatch.delenv("MONGODB_CONNECTION_STRING", raising=False)
     where = ["--data-dir", str(new_server.root), "--port", str(new_server.port)]
+
+    def command(*args: str) -> tuple[int, str]:
+        code = local_server.main([*args, *where])
+        return code, capsys.readouterr().err
+
     started = run_script("local_server", "start", *where)
     assert started.returncode == 0, started.stderr
     pid = new_server.pid()
     assert pid and new_server.answers()
     assert f"local server running at {new_server.uri} (pid {pid}, files in {new_server.root})" in started.stderr
-    again = run_script("local_server", "start", *where)
-    assert again.returncode == 0 and f"already running at {new_server.uri} (pid {pid}," in again.stderr
+    code, err = command("start")
+    assert code == 0 and f"already running at {new_server.uri} (pid {pid}," in err
     assert new_server.pid() == pid
-    assert run_script("local_server", "status", *where).returncode == 0
+    assert command("status")[0] == 0
 
-    stopped = run_script("local_server", "stop", *where)
-    assert stopped.returncode == 0 and "local server stopped" in stopped.stderr
+    code, err = command("stop")
+    assert code == 0 and "local server stopped" in err
     assert new_server.pid() is None and not new_server.answers()
-    assert run_script("local_server", "status", *where).returncode == 1
-    assert "local server was not running" in run_script("local_server", "stop", *where).stderr
+    assert command("status")[0] == 1
+    assert "local server was not running" in command("stop")[1]
 
-    auto = run_script("local_server", "auto", *where, "--env-file", str(env_file))  # no server configured
-    assert auto.returncode == 0, auto.stderr
-    assert new_server.answers() and f"at {new_server.uri} (pid {new_server.pid()}," in auto.stderr
+    code, err = command("auto", "--env-file", str(env_file))  # no server configured
+    assert code == 0, err
+    assert new_server.answers() and f"at {new_server.uri} (pid {new_server.pid()}," in err

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from common import PROJECT_ROOT
-from helpers import run_mongosh, scratch_dataset
+from helpers import run_mongosh
 from zava.catalog.loader import load_catalog
 from zava.docs.sample_queries import COMPUTED, EXAMPLE, EXAMPLE_PRODUCT_ID
 from zava.generation.dataset import Dataset, DatasetSpec
@@ -36,7 +36,7 @@ def blocks(lang: str) -> dict[str, str]:
 
 
 @cache
-def default_dataset() -> Dataset:
+def planned_default_dataset() -> Dataset:
     """The generator's dataset for its default settings (ending today): what the literals must exist in."""
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
     spec = DatasetSpec(DEFAULTS["customers"], DEFAULTS["orders"], end - timedelta(days=3 * 365), end, DEFAULTS["seed"])
@@ -44,7 +44,7 @@ def default_dataset() -> Dataset:
 
 
 def exists(field: str, value) -> bool:
-    data = default_dataset()
+    data = planned_default_dataset()
     if field == "store_id":
         return value in {s["store_id"] for s in data.stores()}
     if field == "sku":
@@ -80,7 +80,7 @@ def test_every_literal_in_the_mongosh_blocks_exists_in_the_default_dataset():
     assert seen == CHECKED
     assert EXAMPLE.customer_id == CUSTOMER_ID(1) and exists("email", EXAMPLE.email)
     assert exists("product_id", EXAMPLE_PRODUCT_ID)
-    assert next(p for p in default_dataset().products if p.product_id == EXAMPLE_PRODUCT_ID).sku == EXAMPLE.sku
+    assert next(p for p in planned_default_dataset().products if p.product_id == EXAMPLE_PRODUCT_ID).sku == EXAMPLE.sku
 
 
 def test_constants_are_declared_once_and_every_dql_block_shows_its_arguments():
@@ -172,11 +172,9 @@ def run_in_mongosh(uri: str, database: str, snippets: dict[str, str], folder: Pa
 
 
 @pytest.fixture(scope="module")
-def default_db(mongo_uri, tmp_path_factory):
-    """The dataset generate_mongodb_data.py makes with its defaults (ending today), indexed."""
-    folder = tmp_path_factory.mktemp("default")
-    with scratch_dataset(mongo_uri, folder, "zava_default_paste", [], indexed=True) as (db, _):
-        yield db
+def default_db(default_dataset):
+    """The dataset generate_mongodb_data.py makes with its defaults (ending today), indexed: shared, read only."""
+    return default_dataset[0]
 
 
 def test_every_mongosh_block_answers_in_one_mongosh_session(default_db, mongo_uri, tmp_path):

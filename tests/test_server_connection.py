@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
@@ -13,7 +15,7 @@ from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 import generate_mongodb_data
 import test_connection as connection_script
 from common import LOCAL_SERVER_URI, describe_mongo_error
-from helpers import SCRIPTS, free_port, run_script
+from helpers import SCRIPTS, free_port
 from zava.model.collections import COLLECTIONS
 from zava.mongo.server import server_info
 
@@ -42,64 +44,20 @@ def test_server_errors_become_one_clear_line():
     assert "cannot reach MongoDB" in down and "local_server.py start" in down
 
 
-@pytest.mark.parametrize(
-    ("script", "flags"),
-    [
-        ("create_indexes", []),
-        ("drop_indexes", ["--yes"]),
-        ("clear_mongodb_data", ["--yes"]),
-        ("enable_change_streams", []),
-        ("test_change_streams", []),
-        ("trigger_initial_sync", ["--yes"]),
-        ("test_connection", []),
-    ],
-)
-def test_unreachable_server_fails_in_seconds(script, flags, env_file, unreachable_port):
-    uri = f"mongodb://user:secret@127.0.0.1:{unreachable_port}"
-    began = time.monotonic()
-    result = run_script(script, "--env-file", str(env_file), *flags, env={"MONGODB_CONNECTION_STRING": uri}, timeout=60)
-    assert time.monotonic() - began < 15
-    assert result.returncode == 1
-    masked = f"mongodb://user:****@127.0.0.1:{unreachable_port}"
-    assert result.stderr.strip() == f"error: cannot reach MongoDB at {masked} within 5 s", result.stderr
-    assert "secret" not in result.stdout + result.stderr
-
-
-def test_unreachable_server_fails_fast_with_one_line(env_file, unreachable_port):
-    port = unreachable_port
-    began = time.monotonic()
-    result = run_script(
-        "generate_mongodb_data",
-        "--env-file",
-        str(env_file),
-        "--yes",
-        env={"MONGODB_CONNECTION_STRING": f"mongodb://admin:hunter2@127.0.0.1:{port}"},
-    )
-    assert time.monotonic() - began < 15
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        f"error: cannot reach MongoDB at mongodb://admin:****@127.0.0.1:{port} within 5 s"
-    )
-    assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
-
-
-def test_refused_credentials_fail_with_one_line(client, mongo_uri, env_file):
-    uri = mongo_uri.replace("mongodb://", "mongodb://intruder:wrong-pass@", 1)
-    result = run_script(
-        "generate_mongodb_data", "--env-file", str(env_file), "--yes", env={"MONGODB_CONNECTION_STRING": uri}
-    )
-    assert result.returncode == 1
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: authentication failed for mongodb://intruder:****@"), result.stderr
-    if server_info(client).is_local:  # it has no authentication at all
-        assert last.endswith("remove the user name and password from the connection string"), last
-    else:  # MongoDB refuses the unknown user (code 18), with or without access control on
-        assert last.endswith("check the user name and password (URL-encode special characters)"), last
-    assert "wrong-pass" not in result.stderr + result.stdout and "Traceback" not in result.stderr
-
-
-# The other scripts that connect (generate_mongodb_data and the seven above have their own tests),
-# run side by side so the suite waits out the 5 s timeout once.
+# Every script that connects, run as a user runs it (python scripts/NAME.py), against a port where nothing answers.
+# Each waits out its 5 s server selection timeout, so the `unreachable` fixture starts them all side by side and
+# the module waits once; each test then checks its own runs.
+UNREACHABLE = [
+    ("create_indexes", []),
+    ("drop_indexes", ["--yes"]),
+    ("clear_mongodb_data", ["--yes"]),
+    ("enable_change_streams", []),
+    ("test_change_streams", []),
+    ("trigger_initial_sync", ["--yes"]),
+    ("test_connection", []),
+]
+GENERATE = ("generate_mongodb_data", ["--yes"])
+# The other scripts that connect (generate_mongodb_data and the seven above have their own tests).
 OTHER_CONNECTING_SCRIPTS = {
     "simulate_activity": ["--duration", "1"],
     "sample_queries": [],
@@ -112,32 +70,109 @@ OTHER_CONNECTING_SCRIPTS = {
 }
 
 
-def test_every_other_connecting_script_says_it_cannot_reach_mongodb(env_file, unreachable_port):
-    uri = f"mongodb://alice:s3cret-pw@127.0.0.1:{unreachable_port}"
-    env = {
-        **os.environ,
-        "MONGODB_CONNECTION_STRING": uri,
-        "DITTO_APP_ID": "app",
-        "DITTO_API_KEY": "key",
-        "DITTO_CLOUD_ENDPOINT": f"http://127.0.0.1:{free_port()}",
-    }
+# Seconds between the starts of two scripts: each spends its first moments importing (busy), then waits (idle);
+# started all at once on a small machine, their imports would stretch each run past the 15 s it has.
+STAGGER = 0.5
+
+
+@dataclass
+class Run:
+    """A finished run of scripts/NAME.py: its exit code, its output, and the seconds from its start to its exit."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run(name: str, args: list[str], env: dict[str, str]) -> Run:
     began = time.monotonic()
-    runs = {
-        name: subprocess.Popen(
-            [sys.executable, str(SCRIPTS / f"{name}.py"), "--env-file", str(env_file)]
-            + [flag.format(free_port=free_port()) for flag in flags],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for name, flags in OTHER_CONNECTING_SCRIPTS.items()
-    }
-    results = {name: (run.communicate(timeout=60), run.returncode) for name, run in runs.items()}
-    assert time.monotonic() - began < 30
-    masked = f"mongodb://alice:****@127.0.0.1:{unreachable_port}"
-    for name, ((out, err), code) in results.items():
-        assert code == 1, (name, err)
-        assert err.strip() == f"error: cannot reach MongoDB at {masked} within 5 s", (name, err)
-        assert "s3cret-pw" not in out + err, name
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / f"{name}.py"), *args],
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return Run(done.returncode, done.stdout, done.stderr, time.monotonic() - began)
+
+
+@dataclass
+class Unreachable:
+    port: int  # where nothing answers
+    runs: dict[str, Run]  # script name -> its run
+
+
+@pytest.fixture(scope="module")
+def unreachable(tmp_path_factory: pytest.TempPathFactory) -> Unreachable:
+    """Every connecting script run as a user runs it, against a free port, with an empty settings file, side by
+    side (started STAGGER apart): the seven of UNREACHABLE as user:secret, the generator as admin:hunter2, the
+    others as alice:s3cret-pw (with Ditto settings, so that the connection is what fails)."""
+    port = free_port()
+    env_file = tmp_path_factory.mktemp("unreachable") / "test.env"
+    env_file.write_text("")
+    settings = ["--env-file", str(env_file)]
+
+    def at(user: str) -> dict[str, str]:
+        return {"MONGODB_CONNECTION_STRING": f"mongodb://{user}@127.0.0.1:{port}"}
+
+    ditto = {"DITTO_APP_ID": "app", "DITTO_API_KEY": "key", "DITTO_CLOUD_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    planned = {GENERATE[0]: ([*settings, *GENERATE[1]], at("admin:hunter2"))}
+    planned |= {name: ([*settings, *flags], at("user:secret")) for name, flags in UNREACHABLE}
+    for name, flags in OTHER_CONNECTING_SCRIPTS.items():
+        args = [*settings, *(flag.format(free_port=free_port()) for flag in flags)]
+        planned[name] = (args, {**at("alice:s3cret-pw"), **ditto})
+    with ThreadPoolExecutor(len(planned)) as pool:
+        futures = {}
+        for name, (args, env) in planned.items():
+            futures[name] = pool.submit(run, name, args, env)
+            time.sleep(STAGGER)
+        return Unreachable(port, {name: future.result() for name, future in futures.items()})
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("script", "flags"), UNREACHABLE)
+def test_unreachable_server_fails_in_seconds(script, flags, unreachable):
+    result = unreachable.runs[script]
+    assert result.seconds < 15
+    assert result.returncode == 1
+    masked = f"mongodb://user:****@127.0.0.1:{unreachable.port}"
+    assert result.stderr.strip() == f"error: cannot reach MongoDB at {masked} within 5 s", result.stderr
+    assert "secret" not in result.stdout + result.stderr
+
+
+@pytest.mark.server
+def test_unreachable_server_fails_fast_with_one_line(unreachable):
+    result = unreachable.runs["generate_mongodb_data"]
+    assert result.seconds < 15
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: cannot reach MongoDB at mongodb://admin:****@127.0.0.1:{unreachable.port} within 5 s"
+    )
+    assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_refused_credentials_fail_with_one_line(client, mongo_uri, env_file, monkeypatch, capsys):
+    uri = mongo_uri.replace("mongodb://", "mongodb://intruder:wrong-pass@", 1)
+    monkeypatch.setenv("MONGODB_CONNECTION_STRING", uri)
+    assert generate_mongodb_data.main(["--env-file", str(env_file), "--yes"]) == 1
+    out, err = capsys.readouterr()
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: authentication failed for mongodb://intruder:****@"), err
+    if server_info(client).is_local:  # it has no authentication at all
+        assert last.endswith("remove the user name and password from the connection string"), last
+    else:  # MongoDB refuses the unknown user (code 18), with or without access control on
+        assert last.endswith("check the user name and password (URL-encode special characters)"), last
+    assert "wrong-pass" not in err + out and "Traceback" not in err
+
+
+@pytest.mark.server
+def test_every_other_connecting_script_says_it_cannot_reach_mongodb(unreachable):
+    masked = f"mongodb://alice:****@127.0.0.1:{unreachable.port}"
+    for name in OTHER_CONNECTING_SCRIPTS:
+        result = unreachable.runs[name]
+        assert result.seconds < 30, name
+        assert result.returncode == 1, (name, result.stderr)
+        assert result.stderr.strip() == f"error: cannot reach MongoDB at {masked} within 5 s", (name, result.stderr)
+        assert "s3cret-pw" not in result.stdout + result.stderr, name

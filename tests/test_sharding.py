@@ -12,7 +12,7 @@ import pytest
 import create_indexes
 import shard_collections
 from common import PROJECT_ROOT
-from helpers import run_script
+from helpers import SMALL_CUSTOMERS, SMALL_ORDERS, scratch_dataset
 from zava.model.collections import COLLECTION_NAMES, SYNCED_COLLECTIONS
 from zava.model.indexes import INDEXES
 from zava.model.sharding import (
@@ -49,7 +49,16 @@ def test_every_synced_collection_is_sharded_or_left_unsharded_on_purpose():
         ShardKey("orders", (("order_date", -1),), "descending")
 
 
-def test_every_document_has_its_key_and_an_item_shares_its_orders_key_values(loaded):
+@pytest.fixture(scope="module")
+def small_dataset(mongo_uri, tmp_path_factory):
+    """A small dataset (helpers.SMALL sizes) in the module's own database: (the database, the --env-file flag)."""
+    sizes = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS)]
+    with scratch_dataset(mongo_uri, tmp_path_factory.mktemp("env"), "zava_sharding", sizes) as dataset:
+        yield dataset
+
+
+def test_every_document_has_its_key_and_an_item_shares_its_orders_key_values(small_dataset):
+    loaded, _ = small_dataset
     for spec in SHARD_KEYS:
         missing = {"$or": [{field: {"$exists": False}} for field, _ in spec.key]}
         assert loaded[spec.collection].count_documents({}) > 0
@@ -163,8 +172,9 @@ def test_help_explains_every_key(capsys):
         assert f"{name}: {why}" in text
 
 
-def test_anything_but_a_mongos_is_refused_in_one_line_and_nothing_changes(loaded, client, settings, mongo_uri):
-    if topology(client) == "mongos":
+def test_anything_but_a_mongos_is_refused_in_one_line_and_nothing_changes(small_dataset, mongo_uri, capsys):
+    loaded, settings = small_dataset
+    if topology(loaded.client) == "mongos":
         pytest.skip("MONGODB_TEST_URI is a mongos: this test needs a server that is not one")
     assert create_indexes.main([*settings, "--quiet"]) == 0
 
@@ -173,11 +183,13 @@ def test_anything_but_a_mongos_is_refused_in_one_line_and_nothing_changes(loaded
 
     before = indexes()
     assert all(before[s.collection] for s in SHARD_KEYS)
-    result = run_script("shard_collections", *settings, "--yes")
-    assert result.returncode == 1, result.stdout + result.stderr
-    lines = result.stderr.strip().splitlines()
+    capsys.readouterr()
+    code = shard_collections.main([*settings, "--yes"])
+    out, err = capsys.readouterr()
+    assert code == 1, out + err
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: sharding needs a mongos (a sharded cluster's router); ")
-    assert lines[0].endswith(f"at {mongo_uri} is not one") and result.stdout == ""
+    assert lines[0].endswith(f"at {mongo_uri} is not one") and out == ""
     assert indexes() == before
     assert not any(i["name"].endswith("_shard_key") for n in COLLECTION_NAMES for i in loaded[n].list_indexes())
 
