@@ -12,14 +12,16 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import bson
-from pymongo import MongoClient
+from bson.codec_options import CodecOptions
+from bson.raw_bson import RawBSONDocument
+from pymongo import DeleteOne, InsertOne, MongoClient, ReplaceOne
 from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
@@ -213,3 +215,80 @@ def run_mongosh(
         env={**os.environ, "HOME": str(home), **(env or {})},
         stdin=subprocess.DEVNULL,
     )
+
+
+class Pristine:
+    """The documents of a database as they are now, byte for byte, to put back after each test that changes them,
+    so that tests can share one loaded dataset instead of loading their own. restore() deletes what was added since,
+    puts back what was changed or deleted (types and field order included) and drops the collections created since.
+    `skip`: collections no test writes to, never read again (the embeddings are the slowest to read)."""
+
+    def __init__(self, db: Database, skip: tuple[str, ...] = ()) -> None:
+        self.db = db.with_options(codec_options=CodecOptions(document_class=RawBSONDocument))
+        self.skip = set(skip)
+        self.saved = {name: self._read(name) for name in self.db.list_collection_names() if name not in self.skip}
+
+    def _read(self, name: str) -> dict[bytes, RawBSONDocument]:
+        return {bson.encode({"_id": doc["_id"]}): doc for doc in self.db[name].find(batch_size=10_000)}
+
+    def restore(self) -> None:
+        for name in set(self.db.list_collection_names()) - set(self.saved) - self.skip:
+            self.db.drop_collection(name)
+        for name, saved in self.saved.items():
+            now = self._read(name)
+            writes: list = [DeleteOne(_one(doc)) for key, doc in now.items() if key not in saved]
+            for key, doc in saved.items():
+                if key not in now:
+                    writes.append(InsertOne(doc))
+                elif now[key].raw != doc.raw:
+                    writes.append(ReplaceOne(_one(doc), doc))
+            compound = any(isinstance(doc["_id"], Mapping) for doc in saved.values())
+            if compound and len(writes) > 64:  # each write scans the collection on the local server: rewrite it
+                self.db[name].delete_many({})
+                self.db[name].insert_many(list(saved.values()))
+            elif writes:
+                self.db[name].bulk_write(writes, ordered=False)
+
+
+def _one(doc: Mapping) -> dict:
+    """A filter for this one document: its _id, or each field of a compound _id (the local server cannot filter on
+    a whole embedded document)."""
+    key = doc["_id"]
+    return {f"_id.{field}": value for field, value in key.items()} if isinstance(key, Mapping) else {"_id": key}
+
+
+# What test_dataset.py's realism checks read of the biggest collections of the default-size dataset (the rest whole).
+DEFAULT_SIZE_FIELDS = {
+    "customers": ("customer_id", "primary_store_id"),
+    "orders": ("order_id", "customer_id", "store_id", "order_date", "item_count", "subtotal", "status"),
+    "order_items": ("order_id", "product_id", "quantity", "discount_percent", "line_total", "order_date"),
+}
+_default_size: list = []
+
+
+def default_size_dataset() -> tuple:
+    """The dataset docs/DATA_MODEL.md is rendered from (the default sizes: zava.docs.data_model.SAMPLE_SPEC),
+    generated once for test_data_model.py and test_dataset.py: (data_model.sample() of it, its documents per
+    collection, those of DEFAULT_SIZE_FIELDS kept as tuples of these fields). forget_default_size_dataset() lets
+    it go."""
+    if not _default_size:
+        from collections import defaultdict
+
+        from zava.catalog.loader import load_catalog
+        from zava.docs import data_model
+        from zava.generation.dataset import Dataset
+
+        kept: defaultdict[str, list] = defaultdict(list)
+
+        def batches() -> Iterator[tuple[str, list[dict]]]:
+            for name, batch in Dataset(data_model.SAMPLE_SPEC, load_catalog()).batches():
+                fields = DEFAULT_SIZE_FIELDS.get(name)
+                kept[name].extend([tuple(d[f] for f in fields) for d in batch] if fields else batch)
+                yield name, batch
+
+        _default_size.append((data_model.sample(data_model.SAMPLE_SPEC, batches()), dict(kept)))
+    return _default_size[0]
+
+
+def forget_default_size_dataset() -> None:
+    _default_size.clear()

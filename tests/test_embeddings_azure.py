@@ -112,12 +112,19 @@ def make_handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def stub() -> Iterator[Stub]:
+@pytest.fixture(scope="module")
+def stub_server() -> Iterator[ThreadingHTTPServer]:
+    """One HTTP server for the module (each stops only after a poll interval); each test's stub answers on it."""
     with http_server() as server:
-        fake = Stub(server)
-        server.RequestHandlerClass = make_handler(fake)
-        yield fake
+        yield server
+
+
+@pytest.fixture
+def stub(stub_server: ThreadingHTTPServer) -> Stub:
+    """A fresh stub (no requests, no scripted replies) answering every request from now on."""
+    fake = Stub(stub_server)
+    stub_server.RequestHandlerClass = make_handler(fake)
+    return fake
 
 
 @pytest.fixture
@@ -442,6 +449,7 @@ def test_generator_embeddings_azure_stores_the_deployments_vectors(stub, tmp_pat
     )
     out = tmp_path / "out"
     flags = ["--env-file", str(env), "--customers", "20", "--orders", "40", "--quiet", "--out", str(out)]
+    flags += ["--workers", "1"]  # no pool to start: the catalog is embedded in this process
     assert generate_mongodb_data.main([*flags, "--embeddings", "azure"]) == 0
     catalog = load_catalog()
     docs = {d["_id"]: d for d in map(json.loads, (out / "product_embeddings.jsonl").read_text().splitlines())}

@@ -8,10 +8,15 @@ import pty
 import signal
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from pymongo.database import Database
 
 import create_indexes
 import generate_mongodb_data
-from helpers import SCRIPTS, SMALL, StallingProxy, run_script, start_script
+from helpers import SCRIPTS, SMALL, StallingProxy, scratch_dataset, start_script
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.reload import _pending
 
@@ -45,7 +50,17 @@ def typed(settings: list[str], answer: str) -> tuple[int, str, str]:
     return process.returncode, out, err
 
 
-def test_typing_the_phrase_replaces_the_data_and_anything_else_changes_nothing(loaded, settings):
+@pytest.fixture(scope="module")
+def dataset(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, list[str]]]:
+    """The loaded fixture's dataset, loaded once for this module: (the database, the --env-file flag). Each test
+    leaves it complete (a test that replaces it loads the same documents again)."""
+    folder, name = tmp_path_factory.mktemp("env"), f"zava_test_paths_{uuid.uuid4().hex[:10]}"
+    with scratch_dataset(mongo_uri, folder, name, SMALL[:4]) as (db, settings):
+        yield db, settings
+
+
+def test_typing_the_phrase_replaces_the_data_and_anything_else_changes_nothing(dataset):
+    loaded, settings = dataset
     original = documents(loaded)
     loaded.orders.update_one({"_id": "order_00000001"}, {"$set": {"total": -1.0}})
     changed = documents(loaded)
@@ -61,7 +76,8 @@ def test_typing_the_phrase_replaces_the_data_and_anything_else_changes_nothing(l
     assert documents(loaded) == original
 
 
-def test_batch_size_does_not_change_the_documents(loaded, client, settings, monkeypatch):
+def test_batch_size_does_not_change_the_documents(dataset, client, monkeypatch):
+    loaded, settings = dataset
     twin = loaded.name + "_batches"
     monkeypatch.setenv("MONGODB_DATABASE", twin)
     try:
@@ -71,7 +87,8 @@ def test_batch_size_does_not_change_the_documents(loaded, client, settings, monk
         client.drop_database(twin)
 
 
-def test_ctrl_c_while_emptying_exits_130_and_a_rerun_completes(loaded, settings, mongo_uri):
+def test_ctrl_c_while_emptying_exits_130_and_a_rerun_completes(dataset, mongo_uri):
+    loaded, settings = dataset
     assert create_indexes.main([*settings, "--quiet"]) == 0
     original, indexes = documents(loaded), index_names(loaded)
     with StallingProxy(mongo_uri, lambda command: command.get("delete") == "orders") as proxy:
@@ -87,21 +104,19 @@ def test_ctrl_c_while_emptying_exits_130_and_a_rerun_completes(loaded, settings,
     assert loaded.stores.count_documents({}) == 0 and loaded.orders.count_documents({}) == len(original["orders"])
     assert index_names(loaded) != indexes and _pending(loaded).is_file()  # the kit's indexes were set aside
 
-    rerun = run_script("generate_mongodb_data", *settings, *SMALL)
-    assert rerun.returncode == 0, rerun.stderr
+    assert generate_mongodb_data.main([*settings, *SMALL]) == 0  # the rerun the line asks for
     assert documents(loaded) == original
     assert index_names(loaded) == indexes and not _pending(loaded).exists()
 
 
 def test_out_files_are_byte_identical_across_processes_and_hash_seeds(env_file, tmp_path):
-    runs = []
-    for hash_seed in ("1", "2"):
-        out = tmp_path / hash_seed
-        result = run_script(
-            "generate_mongodb_data", "--env-file", str(env_file), *SMALL, "--out", str(out),
-            env={"PYTHONHASHSEED": hash_seed},
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        runs.append({path.name: path.read_bytes() for path in out.iterdir()})
+    # a new process with a hash seed other than this one's (random, unless PYTHONHASHSEED says), while this one runs
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    flags = ["--env-file", str(env_file), *SMALL]
+    process = start_script("generate_mongodb_data", *flags, "--out", str(tmp_path / "1"), env={"PYTHONHASHSEED": seed})
+    assert generate_mongodb_data.main([*flags, "--out", str(tmp_path / "2"), "--workers", "1"]) == 0
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    runs = [{path.name: path.read_bytes() for path in (tmp_path / run).iterdir()} for run in ("1", "2")]
     assert sorted(runs[0]) == [f"{name}.jsonl" for name in sorted(COLLECTION_NAMES)]
     assert all(runs[0].values()) and runs[0] == runs[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -38,16 +38,35 @@ def product_text(product: Product, catalog: Catalog) -> str:
     return ". ".join(product_fields(product, catalog).values())
 
 
+Fields = tuple[tuple[tuple[str, str], ...], ...]  # each product's fields, hashable: the key of the caches below
+
+
+def _fields(products: list[Product], catalog: Catalog) -> Fields:
+    return tuple(tuple(product_fields(p, catalog).items()) for p in products)
+
+
 def embed_products(embedder: EmbeddingProvider, products: list[Product], catalog: Catalog) -> np.ndarray:
     """One unit vector per product: field by field for the local model, the whole text for others."""
     if isinstance(embedder, LocalEmbedder):
-        return embedder.embed_documents([product_fields(p, catalog) for p in products])
+        return _local_vectors(embedder, _fields(products, catalog)).copy()
     return embedder.embed([product_text(p, catalog) for p in products])
 
 
+@lru_cache(maxsize=4)
+def _local_vectors(embedder: LocalEmbedder, documents: Fields) -> np.ndarray:
+    """The local model's vectors of these products, computed once per process (the model is deterministic)."""
+    return embedder.embed_documents([dict(doc) for doc in documents])
+
+
 def catalog_embedder(catalog: Catalog) -> LocalEmbedder:
-    """The local model fitted on the catalog: the generator and the search use this same one."""
-    return LocalEmbedder([product_fields(p, catalog) for p in catalog.products])
+    """The local model fitted on the catalog: the generator and the search use this same one.
+    Fitted once per catalog content in a process (each load and search asks for it)."""
+    return _fitted(_fields(catalog.products, catalog))
+
+
+@lru_cache(maxsize=4)
+def _fitted(documents: Fields) -> LocalEmbedder:
+    return LocalEmbedder([dict(doc) for doc in documents])
 
 
 @cache

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import bson
@@ -180,17 +182,58 @@ def _example(value: Any) -> str:
     return text if len(text) <= 48 else text[:45] + '…"'
 
 
-def sample(spec: DatasetSpec = SAMPLE_SPEC) -> tuple[dict[str, dict[str, dict]], dict[str, tuple[int, int]]]:
-    """Per collection: field -> (example, seen in how many docs), and (documents, total BSON bytes)."""
-    fields: dict[str, dict[str, dict]] = defaultdict(dict)
+def _bson_bytes(docs: list[dict]) -> int:
+    """The summed BSON size of these documents, encoded in one call as the array of {"d": docs}: less the
+    outer document's size, "d" header and NUL, the array's size and NUL, and each element's header (type byte,
+    decimal index, NUL)."""
+    digits, low, width = 0, 0, 1  # digits: of the indexes 0..n-1, counted by width (low..10^width-1)
+    while low < len(docs):
+        digits += width * (min(len(docs), 10**width) - low)
+        low, width = 10**width, width + 1
+    return len(bson.encode({"d": docs})) - (4 + 3 + 1) - (4 + 1) - (2 * len(docs) + digits)
+
+
+Sample = tuple[dict[str, dict[str, dict]], dict[str, tuple[int, int]]]
+
+
+def sample(spec: DatasetSpec = SAMPLE_SPEC, batches: Iterable[tuple[str, list[dict]]] | None = None) -> Sample:
+    """Per collection: field -> (example, seen in how many docs), and (documents, total BSON bytes), of the dataset
+    of `spec` (or of `batches`, that dataset's batches when the caller generates them).
+
+    In a batch without maps (most are) a document's field paths are its keys: the documents are counted by
+    their tuple of keys, and only the first of a tuple not met before is looked at for examples. A batch with
+    maps is walked document by document."""
+    examples: dict[str, dict[str, Any]] = defaultdict(dict)  # the first value of each path, in order of appearance
+    seen: dict[str, Counter[str]] = defaultdict(Counter)
     sizes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for name, docs in Dataset(spec, load_catalog()).batches():
-        for doc in docs:
-            sizes[name][0] += 1
-            sizes[name][1] += len(bson.encode(doc))
-            for path, value in field_paths(doc).items():
-                entry = fields[name].setdefault(path, {"example": value, "seen": 0})
-                entry["seen"] += 1
+    for name, docs in Dataset(spec, load_catalog()).batches() if batches is None else batches:
+        sizes[name][0] += len(docs)
+        sizes[name][1] += _bson_bytes(docs)
+        first, counted = examples[name], seen[name]
+        if any(issubclass(kind, dict) for kind in set(map(type, chain.from_iterable(map(dict.values, docs))))):
+            shown = [field_paths(doc) for doc in docs]
+            for paths in shown:
+                counted.update(paths.keys())
+        else:
+            shapes = Counter(map(tuple, docs))
+            for keys, n in shapes.items():
+                for key in keys:
+                    counted[key] += n
+            new = {keys for keys in shapes if not first.keys() >= set(keys)}
+            shown = []
+            for doc in docs:
+                if not new:
+                    break
+                if tuple(doc) in new:
+                    new.discard(tuple(doc))
+                    shown.append(doc)
+        for paths in shown:
+            for path, value in paths.items():
+                first.setdefault(path, value)
+    fields = {
+        name: {path: {"example": value, "seen": seen[name][path]} for path, value in first.items()}
+        for name, first in examples.items()
+    }
     return fields, {name: (n, total) for name, (n, total) in sizes.items()}
 
 
@@ -222,8 +265,9 @@ def _rhythm_lines() -> list[str]:
     return lines
 
 
-def render() -> str:
-    fields, sizes = sample()
+def render(sampled: Sample | None = None) -> str:
+    """The document; `sampled`: sample() of SAMPLE_SPEC when the caller has it already."""
+    fields, sizes = sampled or sample()
     lines = [
         "# Data model",
         "",
