@@ -229,25 +229,34 @@ class Pristine:
         self.saved = {name: self._read(name) for name in self.db.list_collection_names() if name not in self.skip}
 
     def _read(self, name: str) -> dict[bytes, RawBSONDocument]:
-        return {bson.encode({"_id": doc["_id"]}): doc for doc in self.db[name].find(batch_size=10_000)}
+        return {_key(doc): doc for doc in self.db[name].find(batch_size=10_000)}
 
     def restore(self) -> None:
         for name in set(self.db.list_collection_names()) - set(self.saved) - self.skip:
             self.db.drop_collection(name)
         for name, saved in self.saved.items():
             now = self._read(name)
-            writes: list = [DeleteOne(_one(doc)) for key, doc in now.items() if key not in saved]
-            for key, doc in saved.items():
-                if key not in now:
-                    writes.append(InsertOne(doc))
-                elif now[key].raw != doc.raw:
-                    writes.append(ReplaceOne(_one(doc), doc))
-            compound = any(isinstance(doc["_id"], Mapping) for doc in saved.values())
-            if compound and len(writes) > 64:  # each write scans the collection on the local server: rewrite it
-                self.db[name].delete_many({})
-                self.db[name].insert_many(list(saved.values()))
-            elif writes:
+            added = [doc for key, doc in now.items() if key not in saved]
+            gone = [doc for key, doc in saved.items() if key not in now or now[key].raw != doc.raw]
+            compound = saved and all(isinstance(doc["_id"], Mapping) for doc in (*saved.values(), *added))
+            if compound and len(added) + len(gone) > 8:
+                self._rewrite(name, saved, added + gone)
+            elif added or gone:
+                writes: list = [DeleteOne(_one(doc)) for doc in added]
+                writes += [InsertOne(doc) if _key(doc) not in now else ReplaceOne(_one(doc), doc) for doc in gone]
                 self.db[name].bulk_write(writes, ordered=False)
+
+    def _rewrite(self, name: str, saved: dict[bytes, RawBSONDocument], docs: list[RawBSONDocument]) -> None:
+        """Put back a collection with a compound _id, where the local server scans the collection for each write
+        on one document: every document sharing the first _id field of one of `docs` is deleted and inserted."""
+        field = next(iter(docs[0]["_id"]))
+        values = sorted({doc["_id"][field] for doc in docs})
+        self.db[name].delete_many({f"_id.{field}": {"$in": values}})
+        self.db[name].insert_many([doc for doc in saved.values() if doc["_id"][field] in values])
+
+
+def _key(doc: Mapping) -> bytes:
+    return bson.encode({"_id": doc["_id"]})
 
 
 def _one(doc: Mapping) -> dict:

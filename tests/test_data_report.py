@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,9 +20,31 @@ from helpers import number, printed_table
 from zava.model.reference import STORES
 
 
-def test_fresh_dataset_passes_every_rule(reportable, settings, capsys):
-    assert data_report.main(settings) == 0
-    out, err = capsys.readouterr()
+@pytest.fixture
+def reportable(shared_loaded):
+    """conftest's reportable (300 customers, 1,500 orders, NUM_CUSTOMERS and NUM_ORDERS to match) without a load per
+    test: the session's shared dataset, whose every changed document is put back after each test."""
+    return shared_loaded
+
+
+@pytest.fixture(scope="module")
+def clean_report(shared_dataset, mongo_uri, tmp_path_factory):
+    """data_report.py run once over the untouched shared dataset, for the tests that only read what it printed:
+    (exit code, stdout, stderr)."""
+    env = tmp_path_factory.mktemp("report") / "test.env"
+    env.write_text(
+        f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE={shared_dataset[0].name}\n"
+        "NUM_CUSTOMERS=300\nNUM_ORDERS=1500\n"  # what the shared dataset holds
+    )
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = data_report.main(["--env-file", str(env)])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_fresh_dataset_passes_every_rule(clean_report):
+    code, out, err = clean_report
+    assert code == 0
     assert "passes every rule" in err
     rules = printed_table(out, "rule", "checked", "broken")
     assert set(rules) == {
@@ -36,13 +60,13 @@ def test_fresh_dataset_passes_every_rule(reportable, settings, capsys):
     assert "Garden & Outdoor" in out and "orders at the customer's primary store" in out
 
 
-def test_the_week_and_the_day_are_reported_from_the_orders(reportable, settings, capsys):
-    assert data_report.main(settings) == 0
-    out = capsys.readouterr().out
+def test_the_week_and_the_day_are_reported_from_the_orders(clean_report, shared_dataset):
+    code, out, _ = clean_report
+    assert code == 0
     pacific = ZoneInfo("America/Los_Angeles")
     online = {s.store_id for s in STORES if s.is_online}
     weekday, hour = np.zeros(7), {True: np.zeros(24), False: np.zeros(24)}
-    for order in reportable.orders.find({}, {"order_date": 1, "store_id": 1}):
+    for order in shared_dataset[0].orders.find({}, {"order_date": 1, "store_id": 1}):
         moment = datetime.fromisoformat(order["order_date"]).astimezone(pacific)
         hour[order["store_id"] in online][moment.hour] += 1
         if order["store_id"] not in online:
@@ -244,9 +268,10 @@ def test_a_live_order_sorted_between_generated_ones_meets_its_items(reportable, 
     assert live_line.split()[3] == "1"
 
 
-def test_the_summary_line_gives_peak_memory(reportable, settings, capsys):
-    assert data_report.main(settings) == 0
-    assert re.search(r"passes every rule \(\d+\.\d s, peak memory \d+ MB\)", capsys.readouterr().err)
+def test_the_summary_line_gives_peak_memory(clean_report):
+    code, _, err = clean_report
+    assert code == 0
+    assert re.search(r"passes every rule \(\d+\.\d s, peak memory \d+ MB\)", err)
 
 
 def test_a_sort_the_server_got_wrong_stops_the_report():

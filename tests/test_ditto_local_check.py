@@ -11,26 +11,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import ditto_local_check
 from common import ConfigError, KitError
-from helpers import SCRIPTS, StallingProxy, scratch_dataset
+from helpers import SCRIPTS, StallingProxy, free_port
 from zava.catalog.loader import load_catalog
 from zava.ditto.local_store import SYNCED, insert_statement, to_ditto
 from zava.generation.dataset import Dataset, DatasetSpec
-from zava.reads.queries import Aggregate, Find, FindOne
+from zava.reads.calls import Aggregate, Find, FindOne
 from zava.verify.ditto_local import checks, choose_subset, difference, read_subset, unchecked, within
 
-SIZE = ["--customers", "300", "--orders", "2000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
-DATABASE = "zava_ditto_local"
 SKIP_LINE = "skipped: the Ditto Python SDK is not available"
 # The interpreter for the real run: DITTO_PYTHON (a venv with requirements-ditto.txt) or this one.
 DITTO_PYTHON = os.environ.get("DITTO_PYTHON") or sys.executable
-
-
-@pytest.fixture(scope="module")
-def world(mongo_uri, tmp_path_factory):
-    """A small loaded dataset shared by this module's tests, and the settings that point at it."""
-    with scratch_dataset(mongo_uri, tmp_path_factory.mktemp("env"), DATABASE, SIZE) as (db, settings):
-        yield {"db": db, "settings": settings}
+# `world` (conftest.py) is the session's loaded dataset, orders from 2024-01-01 to 2025-07-01; the check only reads
+# MongoDB, and the one test that writes there puts the document back.
 
 
 def _types(value):
@@ -257,19 +251,47 @@ def sdk_python() -> str:
     return DITTO_PYTHON
 
 
+@pytest.fixture(scope="module")
+def early_exits(world, sdk_python, tmp_path_factory):
+    """The runs that stop before opening a store, started at once: the one against a port where no server answers
+    waits out its 5 s while the tests between run. name -> (the process, its store folder, its MongoDB URI)."""
+    folder = tmp_path_factory.mktemp("early_exits")
+    unreachable = f"mongodb://127.0.0.1:{free_port()}"
+    runs = {
+        "unknown_store": (folder / "unknown_store", ("--store", "store_nowhere"), None),
+        "unreachable": (folder / "unreachable", (), unreachable),
+    }
+    started = {
+        name: (_check(sdk_python, world["settings"], store_dir, *flags, uri=uri), store_dir, uri)
+        for name, (store_dir, flags, uri) in runs.items()
+    }
+    yield started
+    for process, _, _ in started.values():
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def _finished(run) -> tuple[int, str, str]:
+    process = run[0]
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
 @pytest.mark.parametrize("flag", ["--days", "--orders", "--batch"])
-def test_a_flag_below_1_exits_2_before_anything_else(world, tmp_path, flag):
-    code, out, err = _run(sys.executable, world["settings"], tmp_path / "store", flag, "0")
+def test_a_flag_below_1_exits_2_before_anything_else(world, tmp_path, flag, capsys):
+    code = ditto_local_check.main([*world["settings"], "--dir", str(tmp_path / "store"), "--quiet", flag, "0"])
+    out, err = capsys.readouterr()
     assert (code, out, err) == (2, "", f"error: {flag} must be at least 1, got 0\n")
     assert not (tmp_path / "store").exists()
 
 
-def test_an_unknown_store_exits_2_and_lists_the_stores(world, sdk_python, tmp_path):
-    code, out, err = _run(sdk_python, world["settings"], tmp_path / "store", "--store", "store_nowhere")
+def test_an_unknown_store_exits_2_and_lists_the_stores(world, early_exits):
+    code, out, err = _finished(early_exits["unknown_store"])
     assert code == 2 and out == ""
     assert err.startswith("error: --store store_nowhere: no such store (choose from: store_") and err.count("\n") == 1
     assert all(store["_id"] in err for store in world["db"].stores.find())
-    assert not (tmp_path / "store").exists()
+    assert not early_exits["unknown_store"][1].exists()
 
 
 def test_an_answer_that_differs_exits_1_naming_the_field(world, sdk_python, mongo_uri, tmp_path):
@@ -309,8 +331,8 @@ def test_a_store_folder_in_use_exits_1(world, sdk_python, mongo_uri, tmp_path):
     assert err.strip() == f"error: another process is using the local Ditto store in {store_dir}"
 
 
-def test_mongodb_unreachable_exits_1_before_opening_a_store(world, sdk_python, unreachable_port, tmp_path):
-    uri = f"mongodb://127.0.0.1:{unreachable_port}"
-    code, out, err = _run(sdk_python, world["settings"], tmp_path / "store", uri=uri)
+def test_mongodb_unreachable_exits_1_before_opening_a_store(early_exits):
+    _, store_dir, uri = early_exits["unreachable"]
+    code, out, err = _finished(early_exits["unreachable"])
     assert (code, out, err.strip()) == (1, "", f"error: cannot reach MongoDB at {uri} within 5 s")
-    assert not (tmp_path / "store").exists()
+    assert not store_dir.exists()

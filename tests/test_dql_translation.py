@@ -10,21 +10,9 @@ import pytest
 from common import KitError
 from zava.ditto.translate import core, expression, literal, order_by, query_dql, to_dql, where
 from zava.model.rules import LIVE, LOW_STOCK, LOW_STOCK_DQL
-from zava.reads.queries import (
-    PLACEHOLDERS,
-    QUERIES,
-    Aggregate,
-    Earlier,
-    Find,
-    FindOne,
-    Param,
-    Params,
-    bind,
-    earlier_js,
-    params_in,
-    render_call,
-    substitute,
-)
+from zava.reads.calls import Aggregate, Earlier, Find, FindOne, Param, bind, params_in, substitute
+from zava.reads.mongosh import earlier_js, render_call
+from zava.reads.queries import PLACEHOLDERS, QUERIES, Params
 
 DQL = {
     "store_by_id": "SELECT * FROM stores WHERE _id = :store_id",

@@ -15,11 +15,8 @@ from helpers import printed_table
 from zava.catalog.loader import MONTHS
 from zava.model.rules import REVENUE_STATUSES
 from zava.mongo.server import server_info
-from zava.reads.queries import (
-    QUERIES,
-    run_query,
-)
-from zava.reads.search import SEARCH_QUERIES, sample_search
+from zava.reads.queries import QUERIES, SEARCH_QUERIES, run_query
+from zava.reads.search import sample_search
 
 
 def answer(world, name):

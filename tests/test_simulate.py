@@ -13,13 +13,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-import generate_mongodb_data
+import simulate_activity
 from helpers import SCRIPTS, run_script, start_script
 from zava.generation.distributions import ITEMS_PER_ORDER
 from zava.model.reference import STORES, TAX_RATE
 from zava.simulation.activity import Simulator, chosen_stores
 
-SMALL = ["--customers", "300", "--orders", "2000", "--quiet", "--yes"]
 GENERATED_ID = re.compile(r"order_\d{8}")
 NEW_ORDER_ID = re.compile(r"order_[0-9a-f]{32}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -27,10 +26,26 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 NEW_STATUSES = {"pending", "shipped", "completed", "cancelled"}
 
 
+RUNNING: list[subprocess.Popen] = []  # simulators the tests started, stopped before the dataset is put back
+
+
 @pytest.fixture
-def loaded(client, db_name, settings):
-    assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-    return client[db_name]
+def loaded(shared_loaded):
+    """A loaded dataset that `settings` points at, without a load per test: the session's shared dataset, put back
+    after each test once every simulator the test started has stopped (one a failing test left running is killed)."""
+    yield shared_loaded
+    while RUNNING:
+        process = RUNNING.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def simulate(argv: list[str], capsys) -> tuple[int, str, str]:
+    """simulate_activity.main(argv) in this process: (exit code, stdout, stderr)."""
+    code = simulate_activity.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def cents(value: float) -> int:
@@ -126,6 +141,7 @@ def test_two_simulators_with_the_same_seed_do_not_collide(loaded, settings):
         subprocess.Popen([*command, "--seed", "9"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
+    RUNNING.extend(runs)
     outputs = [run.communicate(timeout=60) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
     orders = check_new_orders(loaded)
@@ -133,25 +149,19 @@ def test_two_simulators_with_the_same_seed_do_not_collide(loaded, settings):
     check_invariants(loaded, collections)
 
 
-def test_same_seed_repeats_the_same_choices(client, db_name, settings, monkeypatch):
-    twin = db_name + "_twin"
-    try:
-        monkeypatch.setenv("MONGODB_DATABASE", twin)
-        assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-        monkeypatch.setenv("MONGODB_DATABASE", db_name)
-        assert generate_mongodb_data.main([*settings, *SMALL]) == 0
-        runs = []
-        for name in (db_name, twin):
-            simulator = Simulator(client[name], chosen_stores(None), np.random.default_rng(11))
-            kinds = [simulator.step() for _ in range(40)]
-            orders = sorted(new_orders(client[name]), key=lambda o: o["order_date"])
-            stores = [(o["store_id"], o["customer_id"], o["subtotal"], o["status"]) for o in orders]
-            stock = sorted((r["store_id"], r["product_id"], r["stock_level"]) for r in client[name].inventory.find())
-            runs.append((kinds, set(stores), stock))
-        assert runs[0] == runs[1]
-        assert {"order", "status"} <= set(runs[0][0])
-    finally:
-        client.drop_database(twin)
+def test_same_seed_repeats_the_same_choices(loaded, shared_dataset):
+    pristine = shared_dataset[1]
+    runs = []
+    for _ in range(2):  # over the same documents: the dataset is put back between the two runs
+        simulator = Simulator(loaded, chosen_stores(None), np.random.default_rng(11))
+        kinds = [simulator.step() for _ in range(40)]
+        orders = sorted(new_orders(loaded), key=lambda o: o["order_date"])
+        stores = [(o["store_id"], o["customer_id"], o["subtotal"], o["status"]) for o in orders]
+        stock = sorted((r["store_id"], r["product_id"], r["stock_level"]) for r in loaded.inventory.find())
+        runs.append((kinds, set(stores), stock))
+        pristine.restore()
+    assert runs[0] == runs[1]
+    assert {"order", "status"} <= set(runs[0][0])
 
 
 def test_orders_take_stock_and_cancellations_give_it_back(loaded):
@@ -224,6 +234,7 @@ def test_restock_status_and_location_moves(loaded):
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_after_the_event_with_the_summary(loaded, settings, signum, code):
     process = start_script("simulate_activity", *settings, "--rate", "20", "--duration", "0")
+    RUNNING.append(process)
     deadline = time.monotonic() + 60
     while len(new_orders(loaded)) < 3:
         assert process.poll() is None and time.monotonic() < deadline, "no orders before the deadline"
@@ -238,11 +249,11 @@ def test_a_signal_stops_after_the_event_with_the_summary(loaded, settings, signu
     check_invariants(loaded, sorted(loaded.list_collection_names()))
 
 
-def test_unknown_store_exits_2_with_one_line(settings):
-    result = run_script("simulate_activity", *settings, "--stores", "store_seattle,store_atlantis")
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and result.stdout == ""
-    assert result.stderr.startswith("error: --stores: unknown store store_atlantis; choose from store_seattle")
+def test_unknown_store_exits_2_with_one_line(settings, capsys):
+    code, out, err = simulate([*settings, "--stores", "store_seattle,store_atlantis"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and out == ""
+    assert err.startswith("error: --stores: unknown store store_atlantis; choose from store_seattle")
 
 
 BAD_FLAGS = {
@@ -253,42 +264,32 @@ BAD_FLAGS = {
 }
 
 
-def test_bad_flags_exit_2_with_one_line_and_write_nothing(loaded, settings):
+def test_bad_flags_exit_2_with_one_line_and_write_nothing(loaded, settings, capsys):
     before = {name: list(loaded[name].find()) for name in ("orders", "order_items", "inventory")}
     for flags, message in BAD_FLAGS.items():
-        result = run_script("simulate_activity", *settings, "--duration", "1", *flags.split())
-        assert result.returncode == 2 and result.stdout == "", flags
-        assert result.stderr.strip() == f"error: {message}"
+        code, out, err = simulate([*settings, "--duration", "1", *flags.split()], capsys)
+        assert code == 2 and out == "", flags
+        assert err.strip() == f"error: {message}"
     assert before == {name: list(loaded[name].find()) for name in before}
 
 
-def test_no_dataset_exits_1_and_creates_nothing(client, db_name, settings):
-    result = run_script("simulate_activity", *settings, "--duration", "1")
-    assert result.returncode == 1, result.stderr
-    assert result.stderr.strip().splitlines()[-1] == (
+def test_no_dataset_exits_1_and_creates_nothing(client, db_name, settings, capsys):
+    code, _, err = simulate([*settings, "--duration", "1"], capsys)
+    assert code == 1, err
+    assert err.strip().splitlines()[-1] == (
         f"error: no products in database '{db_name}': load the dataset first (python scripts/generate_mongodb_data.py)"
     )
     assert client[db_name].list_collection_names() == []
 
 
-def test_stores_flag_keeps_every_write_to_those_stores(loaded, settings):
+def test_stores_flag_keeps_every_write_to_those_stores(loaded, settings, capsys):
     chosen = {"store_tacoma", "store_kirkland"}
     others = list(loaded.inventory.find({"store_id": {"$nin": sorted(chosen)}}).sort("_id"))
     orders = {o["_id"]: o for o in loaded.orders.find()}
-    result = run_script(
-        "simulate_activity",
-        *settings,
-        "--stores",
-        ",".join(sorted(chosen)),
-        "--rate",
-        "30",
-        "--duration",
-        "2",
-        "--seed",
-        "3",
-    )
-    assert result.returncode == 0, result.stderr
-    assert "simulating 30 events/s at 2 stores for 2 s" in result.stderr
+    argv = [*settings, "--stores", ",".join(sorted(chosen)), "--rate", "30", "--duration", "2", "--seed", "3"]
+    code, _, err = simulate(argv, capsys)
+    assert code == 0, err
+    assert "simulating 30 events/s at 2 stores for 2 s" in err
     made = new_orders(loaded)
     assert made and {o["store_id"] for o in made} <= chosen
     assert others == list(loaded.inventory.find({"store_id": {"$nin": sorted(chosen)}}).sort("_id"))
@@ -297,11 +298,11 @@ def test_stores_flag_keeps_every_write_to_those_stores(loaded, settings):
     check_invariants(loaded, sorted(loaded.list_collection_names()))
 
 
-def test_a_rate_the_server_cannot_keep_up_with_is_warned(loaded, settings):
-    result = run_script("simulate_activity", *settings, "--rate", "100000", "--duration", "1.5", "--seed", "2")
-    assert result.returncode == 0, result.stderr
-    achieved = float(re.search(r"events in [\d.]+ s: ([\d.]+) events/s \(asked for 100000\)", result.stderr).group(1))
+def test_a_rate_the_server_cannot_keep_up_with_is_warned(loaded, settings, capsys):
+    code, _, err = simulate([*settings, "--rate", "100000", "--duration", "1.5", "--seed", "2"], capsys)
+    assert code == 0, err
+    achieved = float(re.search(r"events in [\d.]+ s: ([\d.]+) events/s \(asked for 100000\)", err).group(1))
     assert achieved < 90_000
-    assert result.stderr.strip().splitlines()[-1] == "! the server could not keep up with the requested rate"
-    slow = run_script("simulate_activity", *settings, "--rate", "5", "--duration", "1.5", "--seed", "2")
-    assert slow.returncode == 0 and "could not keep up" not in slow.stderr, slow.stderr
+    assert err.strip().splitlines()[-1] == "! the server could not keep up with the requested rate"
+    code, _, err = simulate([*settings, "--rate", "5", "--duration", "1.5", "--seed", "2"], capsys)
+    assert code == 0 and "could not keep up" not in err, err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import time
 
 import pytest
@@ -19,11 +20,25 @@ from zava.simulation.repair import find_debris, repair
 
 KILLS = int(os.environ.get("CRASH_KILLS", "6"))
 RATE = "200"
+RUNNING: list[subprocess.Popen] = []  # simulators started by started(), stopped before the dataset is put back
+
+
+@pytest.fixture
+def reportable(shared_loaded):
+    """conftest's reportable without a load per test: the session's shared dataset, put back after each test once
+    every simulator the test started has stopped (one a failing test left running is killed)."""
+    yield shared_loaded
+    while RUNNING:
+        process = RUNNING.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
 
 
 def started(settings: list[str], *args: str):
     """The simulator at RATE events/s until stopped, once it says it is simulating (its repair pass is done)."""
     process = start_script("simulate_activity", *settings, "--rate", RATE, "--duration", "0", *args)
+    RUNNING.append(process)
     lines = []
     while not any(line.startswith("simulating") for line in lines):
         line = process.stderr.readline()

@@ -7,6 +7,9 @@ import http.client
 import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -14,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+import store_dashboard
 from browser import browser_missing, chrome, first_paint_ms, wait_for
-from helpers import free_port, run_script, scratch_dataset
+from helpers import SCRIPTS, free_port, scratch_dataset
 from zava.dashboard.data import CHART_DAYS, RECENT_ORDERS, Dashboard
 from zava.dashboard.live import decode_tokens, encode_tokens
 from zava.dashboard.server import DashboardServer
@@ -26,25 +30,55 @@ from zava.model.timestamps import parse_iso
 from zava.simulation import activity
 
 STORE = "store_seattle"
-START = (date.today() - timedelta(days=150)).isoformat()
+START = (date.today() - timedelta(days=60)).isoformat()  # the chart's 30 days and more, about 33 orders a day
 END = (date.today() + timedelta(days=1)).isoformat()  # the last day of orders is today: today's figures exist
-SIZE = ["--customers", "300", "--orders", "4000", "--start-date", START, "--end-date", END]
+SIZE = ["--customers", "300", "--orders", "2000", "--start-date", START, "--end-date", END]
 
 
 @pytest.fixture(scope="module")
-def dash(mongo_uri, tmp_path_factory):
-    """A dataset ending today and a dashboard server on a free port: (database, base URL)."""
+def unreachable_run(tmp_path_factory):
+    """store_dashboard.py pointed at a port where no server answers, started before the module's load so that its
+    wait for the server (5 s) passes meanwhile."""
+    env_file = tmp_path_factory.mktemp("unreachable") / "test.env"
+    env_file.write_text("")
+    uri = f"mongodb://127.0.0.1:{free_port()}"
+    child = subprocess.Popen(
+        [sys.executable, str(SCRIPTS / "store_dashboard.py"), "--env-file", str(env_file)],
+        env={**os.environ, "MONGODB_CONNECTION_STRING": uri},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def dataset(mongo_uri, tmp_path_factory, unreachable_run):
+    """A dataset ending today, indexed: (database, the --env-file flag pointing at it)."""
     folder = tmp_path_factory.mktemp("dashboard")
-    with scratch_dataset(mongo_uri, folder, "zava_dashboard", SIZE, indexed=True) as (db, _settings):
-        server = DashboardServer(("127.0.0.1", 0), Dashboard(db))
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        try:
-            yield db, server.url.rstrip("/")
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+    with scratch_dataset(mongo_uri, folder, "zava_dashboard", SIZE, indexed=True) as (db, settings):
+        yield db, settings
+
+
+@pytest.fixture(scope="module")
+def dash(dataset):
+    """The dataset and a dashboard server on a free port: (database, base URL)."""
+    db, _settings = dataset
+    server = DashboardServer(("127.0.0.1", 0), Dashboard(db))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield db, server.url.rstrip("/")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def request(base: str, method: str, path: str, body: object = None, raw: bytes | None = None):
@@ -309,38 +343,36 @@ def test_the_stream_resumes_after_the_last_event_id(dash):
 # ---------------------------------------------------------------- the script
 
 
-def test_script_refuses_an_unknown_store_in_one_line(settings):
-    result = run_script("store_dashboard", *settings, "--store", "store_atlantis")
-    assert result.returncode == 2 and result.stdout == ""
+def test_script_refuses_an_unknown_store_in_one_line(settings, capsys):
+    assert store_dashboard.main([*settings, "--store", "store_atlantis"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
     choices = ", ".join(s.store_id for s in STORES)
-    assert result.stderr.strip() == f"error: --store: unknown store 'store_atlantis'; choose from {choices}"
+    assert err.strip() == f"error: --store: unknown store 'store_atlantis'; choose from {choices}"
 
 
-def test_script_refuses_a_port_in_use(loaded, settings):
-    import socket
-
+def test_script_refuses_a_port_in_use(dataset, capsys):
+    _, settings = dataset
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_script("store_dashboard", *settings, "--port", str(port), "--quiet")
-    assert result.returncode == 1 and f"port {port} on 127.0.0.1 is in use" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+        code = store_dashboard.main([*settings, "--port", str(port), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and f"port {port} on 127.0.0.1 is in use" in err
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_script_says_when_the_server_is_unreachable(env_file, unreachable_port):
-    uri = f"mongodb://127.0.0.1:{unreachable_port}"
-    result = run_script("store_dashboard", "--env-file", str(env_file), env={"MONGODB_CONNECTION_STRING": uri})
-    assert result.returncode == 1 and "cannot reach MongoDB" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+@pytest.mark.server  # its fixture holds the port where no server answers
+def test_script_says_when_the_server_is_unreachable(unreachable_run):
+    child = unreachable_run
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1 and "cannot reach MongoDB" in err
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_script_serves_on_localhost(loaded, settings):
-    import subprocess
-    import sys
-
-    from helpers import SCRIPTS
-
+def test_script_serves_on_localhost(dataset):
+    _, settings = dataset
     port = free_port()
     child = subprocess.Popen(
         [

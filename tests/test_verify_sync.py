@@ -12,9 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from pymongo import MongoClient
 
-import generate_mongodb_data
 import verify_sync
 from common import ConfigError, KitError
 from helpers import free_port, http_server, run_script
@@ -68,9 +66,10 @@ class DittoStub:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def load(self, db) -> None:
-        for c in SYNCED:
-            self.docs[c.name] = {key_of(d["_id"]): d for d in (as_ditto(c, doc) for doc in db[c.name].find())}
+    def load(self, copy: dict[str, str]) -> None:
+        """Ditto's copy of the data (connector_copy), documents of this stub's own to change."""
+        for name, text in copy.items():
+            self.docs[name] = {key_of(d["_id"]): d for d in json.loads(text)}
 
     def drop(self, collection: str, doc_id: object, seconds: float = math.inf) -> None:
         """Hide a document (from counts and fetches) for a while: the connector has not caught up yet."""
@@ -171,12 +170,21 @@ def ditto_env(monkeypatch: pytest.MonkeyPatch, stub: DittoStub, settings: list[s
     return settings
 
 
+@pytest.fixture(scope="module")
+def connector_copy(shared_dataset) -> dict[str, str]:
+    """The session's shared dataset (300 customers, 1,500 orders) as the connector writes it into Ditto: JSON text
+    per synced collection, read once for the module."""
+    db = shared_dataset[0]
+    return {c.name: json.dumps([as_ditto(c, doc) for doc in db[c.name].find()]) for c in SYNCED}
+
+
 @pytest.fixture
-def loaded(ditto_env: list[str], stub: DittoStub, client: MongoClient, db_name: str, capsys) -> list[str]:
-    """A small dataset in MongoDB, copied into the stub as the connector would."""
-    assert generate_mongodb_data.main([*ditto_env, "--customers", "300", "--orders", "2000", "--quiet", "--yes"]) == 0
-    stub.load(client[db_name])
-    capsys.readouterr()
+def loaded(ditto_env: list[str], stub: DittoStub, shared_dataset, connector_copy, monkeypatch, capsys) -> list[str]:
+    """The shared dataset in MongoDB, which verify_sync only reads (a test that writes to it asks for shared_loaded,
+    which puts it back), copied into the stub as the connector would."""
+    monkeypatch.setenv("MONGODB_DATABASE", shared_dataset[0].name)
+    stub.load(connector_copy)
+    capsys.readouterr()  # the shared dataset's load, when this test is the first to use it
     return ditto_env
 
 
@@ -196,12 +204,12 @@ def counts(value: str) -> int:
 # ---------------------------------------------------------------- in sync, and what is compared
 
 
-def test_in_sync_exits_0_with_the_table(loaded, stub, client, db_name, capsys) -> None:
+def test_in_sync_exits_0_with_the_table(loaded, stub, shared_dataset, capsys) -> None:
     code, rows, out, err = run(loaded, capsys)
     assert code == 0, err
     assert out.splitlines()[0].split() == list(verify_sync.HEADERS)
     assert list(rows) == [c.name for c in SYNCED] and "product_embeddings" not in out
-    db = client[db_name]
+    db = shared_dataset[0]
     for c in SYNCED:
         mongo, ditto, sampled, matching, missing, differing, *status = rows[c.name]
         total = db[c.name].count_documents({})
@@ -210,7 +218,7 @@ def test_in_sync_exits_0_with_the_table(loaded, stub, client, db_name, capsys) -
         assert (missing, differing, " ".join(status)) == ("0", "0", "in sync"), c.name
     assert "MongoDB and Ditto are in sync: 8 collections" in err
     local_note = "MongoDB is the local server: the Ditto connector cannot sync from it"
-    assert (local_note in err) == server_info(client).is_local
+    assert (local_note in err) == server_info(db.client).is_local
     assert not [s for s, _ in stub.statements if not (COUNT.fullmatch(s) or BY_ID.fullmatch(s))]
 
 
@@ -224,8 +232,8 @@ def test_sample_is_deterministic_spread_and_uses_the_mapped_ids(loaded, stub, ca
     for statement, args in stub.statements:
         if match := BY_ID.fullmatch(statement):
             fetched.setdefault(match[1], []).append(args["id"])
-    assert fetched["orders"] == ["order_00000001", "order_00000401", "order_00000801", "order_00001201",
-                                 "order_00001601"]  # fmt: skip
+    assert fetched["orders"] == ["order_00000001", "order_00000301", "order_00000601", "order_00000901",
+                                 "order_00001201"]  # fmt: skip
     assert fetched["stores"][0] == "store_bellevue" and len(fetched["stores"]) == 5
     assert all(set(i) == {"store_id", "product_id"} for i in fetched["inventory"])
     assert len({i["store_id"] for i in fetched["inventory"]}) > 1
@@ -256,11 +264,11 @@ def test_missing_and_differing_documents_are_reported_by_id(loaded, stub, capsys
     assert '"store_id":"store_bellevue"' in line and "location.aisle: MongoDB" in line and "Ditto Z99" in line
     assert re.search(r"customers cust_000001: phone: MongoDB \(\d{3}\) \d{3}-\d{4}, Ditto null", err)
     assert err.strip().splitlines()[-1].startswith("error: MongoDB and Ditto are not in sync: ")
-    assert "orders (2,000 in MongoDB, 1,999 in Ditto, 1 missing)" in err
+    assert "orders (1,500 in MongoDB, 1,499 in Ditto, 1 missing)" in err
 
 
-def test_counts_differ_and_soft_deleted_documents_are_left_out(loaded, stub, client, db_name, capsys) -> None:
-    client[db_name].customers.update_one({"customer_id": "cust_000150"}, {"$set": {"deleted": True}})
+def test_counts_differ_and_soft_deleted_documents_are_left_out(loaded, stub, shared_loaded, capsys) -> None:
+    shared_loaded.customers.update_one({"customer_id": "cust_000150"}, {"$set": {"deleted": True}})
     stub.alter("customers", "cust_000150", "deleted", True)
     code, rows, _, err = run(loaded, capsys)
     assert code == 0, err
@@ -326,7 +334,7 @@ def test_404_names_the_endpoint_setting(ditto_env, monkeypatch, stub, capsys) ->
     assert "Cloud URL Endpoint" in line
 
 
-def test_refused_count_falls_back_to_the_count_endpoint(loaded, stub, client, db_name, capsys) -> None:
+def test_refused_count_falls_back_to_the_count_endpoint(loaded, stub, shared_dataset, capsys) -> None:
     stub.refuse_count = True
     stub.drop("orders", "order_00000007")
     code, rows, _, err = run([*loaded, "--sample", "0"], capsys)
@@ -337,7 +345,7 @@ def test_refused_count_falls_back_to_the_count_endpoint(loaded, stub, client, db
     assert [b["collection"] for b in stub.counted] == [c.name for c in SYNCED]
     assert all(b["query"] == "deleted == false" for b in stub.counted)
     assert "Ditto refused SELECT COUNT(*)" in err and "counted with /store/count (deleted == false)" in err
-    db = client[db_name]
+    db = shared_dataset[0]
     assert counts(rows["orders"][1]) == db.orders.count_documents({}) - 1
     assert counts(rows["stores"][0]) == counts(rows["stores"][1]) == 8
 
@@ -413,11 +421,11 @@ def test_missing_settings_exit_2_naming_them(ditto_env, monkeypatch, capsys, uns
     assert err.strip().startswith(f"error: {named}")
 
 
-def test_missing_endpoint_is_one_line_and_exits_2_without_a_guess(ditto_env, monkeypatch) -> None:
+def test_missing_endpoint_is_one_line_and_exits_2_without_a_guess(ditto_env, monkeypatch, capsys) -> None:
     monkeypatch.delenv("DITTO_CLOUD_ENDPOINT")
-    result = run_script("verify_sync", *ditto_env)
-    assert result.returncode == 2 and result.stdout == ""
-    lines = result.stderr.strip().splitlines()
+    code, _, out, err = run(ditto_env, capsys)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: DITTO_CLOUD_ENDPOINT is not set")
     assert "Cloud URL Endpoint" in lines[0] and "cloud.ditto.live" not in lines[0]
 
