@@ -7,6 +7,9 @@ DITTO_VENV := .venv-ditto
 # the CI workflow against the GitHub workflow schema that ships inside check-jsonschema (no network)
 CHECK_WORKFLOW := $(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 
+# the suite on two processes (pytest-xdist), each with its own local server; a module stays on one worker
+PARALLEL ?= -n 2 --dist loadgroup
+
 .PHONY: demo test check lint format server-start server-stop clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -35,14 +38,14 @@ test: $(VENV)/.installed $(DITTO_VENV)/.installed $(SNIPPETS)/node_modules/.inst
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(CHECK_WORKFLOW)
-	DITTO_PYTHON=$$([ -f $(DITTO_VENV)/.installed ] && echo $(DITTO_VENV)/bin/python) $(PY) -m pytest
+	DITTO_PYTHON=$$([ -f $(DITTO_VENV)/.installed ] && echo $(DITTO_VENV)/bin/python) $(PY) -m pytest $(PARALLEL)
 
 ## check: the fast loop: lint, format check, the CI workflow, and every test that needs no server (pytest -m "not server")
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(CHECK_WORKFLOW)
-	$(PY) -m pytest -q -m "not server"
+	$(PY) -m pytest -q -m "not server" $(PARALLEL)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

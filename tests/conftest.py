@@ -15,7 +15,7 @@ import pytest
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from helpers import ENVIRONMENT_ONLY_SETTINGS, SMALL, Pristine, free_port, kit_settings, scratch_dataset
+from helpers import ENVIRONMENT_ONLY_SETTINGS, SMALL, WORKER_SUFFIX, Pristine, free_port, kit_settings, scratch_dataset
 from zava.mongo.local_server import LocalServer
 from zava.mongo.server import server_info
 from zava.reads.queries import example_params
@@ -25,10 +25,24 @@ from zava.reads.queries import example_params
 SERVER_FIXTURES = frozenset({"mongo_uri", "new_server", "unreachable_port"})
 
 
+# Modules that share a session dataset too costly to load twice run on one worker under pytest-xdist.
+WORKER_GROUPS = {
+    "test_load": "default_dataset",
+    "test_pasteable_snippets": "default_dataset",
+    "test_data_model": "default_size_documents",
+    "test_dataset": "default_size_documents",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that reach a server; keep each module on one worker (`--dist loadgroup`), so that its
+    module-scoped datasets load once."""
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
+        module = item.module.__name__ if getattr(item, "module", None) else item.nodeid
+        item.add_marker(pytest.mark.xdist_group(WORKER_GROUPS.get(module, module)))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -141,7 +155,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"browser tests did not run: {missing}")
 
 
-DEFAULT_DATABASE = "zava_default"
+DEFAULT_DATABASE = "zava_default" + WORKER_SUFFIX
 
 
 @pytest.fixture(scope="session")

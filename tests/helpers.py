@@ -95,9 +95,16 @@ SMALL_CUSTOMERS, SMALL_ORDERS = 200, 800
 SMALL = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS), "--quiet", "--yes"]  # a quick dataset
 
 
+# Under pytest-xdist each worker has its own server, but the kit keeps resume state per database name in the
+# project's .state/ folder: a worker's suffix keeps the names of its shared datasets its own.
+WORKER_SUFFIX = f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
+
+
 @contextmanager
 def scratch_dataset(mongo_uri: str, folder: Path, database: str, sizes: list[str], indexed: bool = False):
-    """A generated dataset in its own database (dropped afterwards): (the database, the --env-file flag)."""
+    """A generated dataset in its own database (the name plus WORKER_SUFFIX; dropped afterwards): (the database,
+    the --env-file flag)."""
+    database += WORKER_SUFFIX
     env = folder / "test.env"
     env.write_text(f"MONGODB_CONNECTION_STRING={mongo_uri}\nMONGODB_DATABASE={database}\n")
     settings = ["--env-file", str(env)]
