@@ -7,8 +7,9 @@ DITTO_VENV := .venv-ditto
 # the CI workflow against the GitHub workflow schema that ships inside check-jsonschema (no network)
 CHECK_WORKFLOW := $(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/ci.yml
 
-# the suite on two processes (pytest-xdist), each with its own local server; a module stays on one worker
-PARALLEL ?= -n 2 --dist loadgroup
+# the suite on two processes (pytest-xdist), each with its own local server; a module stays on one worker, so
+# that its module and session datasets load once there (the default-size dataset has one module)
+PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: demo test check lint format server-start server-stop clean
 

@@ -25,24 +25,10 @@ from zava.reads.queries import example_params
 SERVER_FIXTURES = frozenset({"mongo_uri", "new_server", "unreachable_port"})
 
 
-# Modules that share a session dataset too costly to load twice run on one worker under pytest-xdist.
-WORKER_GROUPS = {
-    "test_load": "default_dataset",
-    "test_pasteable_snippets": "default_dataset",
-    "test_data_model": "default_size_documents",
-    "test_dataset": "default_size_documents",
-}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests that reach a server; keep each module on one worker (`--dist loadgroup`), so that its
-    module-scoped datasets load once."""
     for item in items:
         if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.server)
-        module = item.module.__name__ if getattr(item, "module", None) else item.nodeid
-        item.add_marker(pytest.mark.xdist_group(WORKER_GROUPS.get(module, module)))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -27,7 +27,10 @@ from pymongo.errors import OperationFailure
 
 import create_indexes
 import generate_mongodb_data
-from common import PROJECT_ROOT
+from common import PROJECT_ROOT, load_config
+from zava.catalog.loader import load_catalog
+from zava.generation.dataset import Dataset, DatasetSpec
+from zava.model.collections import COLLECTION_NAMES
 from zava.model.indexes import VECTOR_COLLECTION
 from zava.mongo.server import server_info
 
@@ -308,3 +311,30 @@ def default_size_dataset() -> tuple:
 
 def forget_default_size_dataset() -> None:
     _default_size.clear()
+
+
+def counts(client: MongoClient, db_name: str) -> dict[str, int]:
+    """The exact number of documents in each of the nine collections."""
+    db = client[db_name]
+    return {name: db[name].count_documents({}) for name in COLLECTION_NAMES}
+
+
+def expected_counts(orders: int, customers: int, items: int) -> dict[str, int]:
+    """What a load of these sizes holds: the catalog and inventory are fixed, `items` is what was drawn."""
+    return {
+        "stores": 8,
+        "categories": 9,
+        "product_types": 40,
+        "products": 424,
+        "product_embeddings": 424,
+        "customers": customers,
+        "inventory": 3168,
+        "orders": orders,
+        "order_items": items,
+    }
+
+
+def planned_counts(argv: list[str]) -> dict[str, int]:
+    """The documents per collection the generator plans for these flags (and the environment)."""
+    config = load_config(generate_mongodb_data.parse_args(argv))
+    return Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import time
-from datetime import date, timedelta
 
 from bson import json_util
 from pymongo import MongoClient
 
 import generate_mongodb_data
-from common import load_config
-from helpers import number, printed_table, refusal, start_script
-from zava.catalog.loader import load_catalog
-from zava.generation.dataset import Dataset, DatasetSpec
+from helpers import counts, expected_counts, number, planned_counts, printed_table, refusal, start_script
 from zava.model.collections import COLLECTION_NAMES
 from zava.mongo.server import server_info
 
@@ -25,55 +20,9 @@ SMALL = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS), "--
 SMALL += ["--end-date", "2025-01-01"]
 
 
-def counts(client: MongoClient, db_name: str) -> dict[str, int]:
-    db = client[db_name]
-    return {name: db[name].count_documents({}) for name in COLLECTION_NAMES}
-
-
 def all_documents(client: MongoClient, db_name: str) -> dict[str, list[dict]]:
     db = client[db_name]
     return {name: sorted(db[name].find(), key=lambda d: str(d["_id"])) for name in COLLECTION_NAMES}
-
-
-def expected_counts(orders: int, customers: int, items: int) -> dict[str, int]:
-    return {
-        "stores": 8,
-        "categories": 9,
-        "product_types": 40,
-        "products": 424,
-        "product_embeddings": 424,
-        "customers": customers,
-        "inventory": 3168,
-        "orders": orders,
-        "order_items": items,
-    }
-
-
-def planned_counts(argv: list[str]) -> dict[str, int]:
-    """The documents per collection the generator plans for these flags (and the environment)."""
-    config = load_config(generate_mongodb_data.parse_args(argv))
-    return Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()
-
-
-def test_default_size_load_has_exact_counts(default_load):
-    """`python scripts/generate_mongodb_data.py` with no size flags (conftest.default_load), dates ending the day
-    it ran (UTC)."""
-    db, settings, result = default_load
-    got = counts(db.client, db.name)
-    assert got == expected_counts(100_000, 25_000, got["order_items"])
-    last_day = re.search(r"orders dated \d{4}-\d\d-\d\d to (\d{4}-\d\d-\d\d)", result.stderr)[1]
-    end = date.fromisoformat(last_day) + timedelta(days=1)  # today (UTC) when it ran
-    assert got == planned_counts([*settings, "--end-date", str(end)])
-    assert 200_000 <= got["order_items"] <= 220_000
-    printed = printed_table(result.stdout, "collection", "documents", "seconds", "docs/s")
-    assert {name: number(row[0]) for name, row in printed.items()} == {**got, "total (wall clock)": sum(got.values())}
-    assert f"{sum(got.values()):,} documents generated into database {db.name!r}" in result.stderr
-    order = db.orders.find_one({"order_id": "order_00050000"})
-    items = list(db.order_items.find({"order_id": "order_00050000"}))
-    assert order["item_count"] == len(items)
-    assert round(sum(i["unit_price"] * i["quantity"] for i in items), 2) == order["subtotal"]
-    assert round(sum(i["discount_amount"] for i in items), 2) == order["discount_total"]
-    assert round(order["subtotal"] - order["discount_total"] + order["tax"], 2) == order["total"]
 
 
 def test_regenerating_asks_first_and_keeps_indexes(client, db_name, settings, capsys):

@@ -1,18 +1,19 @@
-"""SAMPLE_QUERIES.md pastes as it is: its values exist in the default dataset, and every mongosh block,
-pasted in order into one session of the real mongosh, answers against a server holding that dataset."""
+"""The default dataset, loaded once for the session (conftest.default_load): the real default-size load has
+exact counts, and SAMPLE_QUERIES.md pastes as it is: its values exist in that dataset, and every mongosh block,
+pasted in order into one session of the real mongosh, answers against it."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 import pytest
 
 from common import PROJECT_ROOT
-from helpers import run_mongosh
+from helpers import counts, expected_counts, number, planned_counts, printed_table, run_mongosh
 from zava.catalog.loader import load_catalog
 from zava.docs.sample_queries import COMPUTED, EXAMPLE, EXAMPLE_PRODUCT_ID
 from zava.generation.dataset import Dataset, DatasetSpec
@@ -205,3 +206,24 @@ def test_every_mongosh_block_answers_in_one_mongosh_session(default_db, mongo_ur
     assert len(got["product_search_text"]) == 5
     nearest = got["product_search_vector#2"]
     assert len(nearest) == 5 and nearest[0]["product_id"] == EXAMPLE_PRODUCT_ID
+
+
+def test_default_size_load_has_exact_counts(default_load):
+    """`python scripts/generate_mongodb_data.py` with no size flags (conftest.default_load), dates ending the day
+    it ran (UTC)."""
+    db, settings, result = default_load
+    got = counts(db.client, db.name)
+    assert got == expected_counts(100_000, 25_000, got["order_items"])
+    last_day = re.search(r"orders dated \d{4}-\d\d-\d\d to (\d{4}-\d\d-\d\d)", result.stderr)[1]
+    end = date.fromisoformat(last_day) + timedelta(days=1)  # today (UTC) when it ran
+    assert got == planned_counts([*settings, "--end-date", str(end)])
+    assert 200_000 <= got["order_items"] <= 220_000
+    printed = printed_table(result.stdout, "collection", "documents", "seconds", "docs/s")
+    assert {name: number(row[0]) for name, row in printed.items()} == {**got, "total (wall clock)": sum(got.values())}
+    assert f"{sum(got.values()):,} documents generated into database {db.name!r}" in result.stderr
+    order = db.orders.find_one({"order_id": "order_00050000"})
+    items = list(db.order_items.find({"order_id": "order_00050000"}))
+    assert order["item_count"] == len(items)
+    assert round(sum(i["unit_price"] * i["quantity"] for i in items), 2) == order["subtotal"]
+    assert round(sum(i["discount_amount"] for i in items), 2) == order["discount_total"]
+    assert round(order["subtotal"] - order["discount_total"] + order["tax"], 2) == order["total"]
