@@ -41,12 +41,13 @@ test: $(VENV)/.installed $(DITTO_VENV)/.installed $(SNIPPETS)/node_modules/.inst
 	$(CHECK_WORKFLOW)
 	DITTO_PYTHON=$$([ -f $(DITTO_VENV)/.installed ] && echo $(DITTO_VENV)/bin/python) $(PY) -m pytest $(PARALLEL)
 
-## check: the fast loop: lint, format check, the CI workflow, and every test that needs no server (pytest -m "not server")
+## check: the fast loop: lint, format check, the CI workflow, and every test that needs no server, except the few that
+## generate whole datasets again and again (pytest -m "not server and not slow"; make test runs them all)
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(CHECK_WORKFLOW)
-	$(PY) -m pytest -q -m "not server" $(PARALLEL)
+	$(PY) -m pytest -q -m "not server and not slow" $(PARALLEL)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from common import PROJECT_ROOT
 from helpers import default_size_dataset
 from zava.docs import data_model
@@ -20,6 +22,7 @@ def test_every_generated_field_is_documented_and_nothing_else():
         assert set(fields[collection]) == set(documented), collection
 
 
+@pytest.mark.slow
 def test_data_model_doc_is_the_rendered_output():
     sampled, _ = default_size_dataset()  # data_model.sample() of its dataset, generated once with test_dataset.py's
     assert (PROJECT_ROOT / "docs" / "DATA_MODEL.md").read_text() == data_model.render(sampled)

@@ -109,6 +109,7 @@ def test_ctrl_c_while_emptying_exits_130_and_a_rerun_completes(dataset, mongo_ur
     assert index_names(loaded) == indexes and not _pending(loaded).exists()
 
 
+@pytest.mark.slow
 def test_out_files_are_byte_identical_across_processes_and_hash_seeds(env_file, tmp_path):
     # a new process with a hash seed other than this one's (random, unless PYTHONHASHSEED says), while this one runs
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"

@@ -77,6 +77,7 @@ def kit_indexes_missing(db) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_out_files_and_dry_run_digest_are_the_same_for_any_number_of_workers(env_file, tmp_path, capsys):
     for workers in ("1", "3"):
         code, err = generate(capsys, env_file, "--out", str(tmp_path / workers), "--workers", workers)
@@ -95,6 +96,7 @@ def test_out_files_and_dry_run_digest_are_the_same_for_any_number_of_workers(env
     assert digest(other_seed) not in digests
 
 
+@pytest.mark.slow
 def test_the_parts_together_are_exactly_the_whole_dataset(env_file, tmp_path, capsys):
     assert generate(capsys, env_file, "--out", str(tmp_path / "whole"), sizes=THREE_PARTS)[0] == 0
     whole = lines_of(tmp_path / "whole")
