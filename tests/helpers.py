@@ -338,3 +338,12 @@ def planned_counts(argv: list[str]) -> dict[str, int]:
     """The documents per collection the generator plans for these flags (and the environment)."""
     config = load_config(generate_mongodb_data.parse_args(argv))
     return Dataset(DatasetSpec.from_config(config), load_catalog()).expected_counts()
+
+
+def stop_processes(running: list[subprocess.Popen]) -> None:
+    """Stop every process a test started and left running (kill it) and reap them all, emptying the list."""
+    while running:
+        process = running.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)

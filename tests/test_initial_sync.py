@@ -34,12 +34,17 @@ def unmarked(db) -> None:
     SyncState.path(db.name).unlink(missing_ok=True)
 
 
+def module_dataset(mongo_uri, tmp_path_factory, name: str, sizes: list[str]):
+    """A scratch dataset for the module, its saved state of a run removed at the end."""
+    with scratch_dataset(mongo_uri, tmp_path_factory.mktemp("env"), f"{name}_{RUN}", sizes) as dataset:
+        yield dataset
+        SyncState.path(dataset[0].name).unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def small_dataset(mongo_uri, tmp_path_factory):
     sizes = ["--customers", str(SMALL_CUSTOMERS), "--orders", str(SMALL_ORDERS)]
-    with scratch_dataset(mongo_uri, tmp_path_factory.mktemp("env"), f"zava_initial_sync_{RUN}", sizes) as dataset:
-        yield dataset
-        SyncState.path(dataset[0].name).unlink(missing_ok=True)
+    yield from module_dataset(mongo_uri, tmp_path_factory, "zava_initial_sync", sizes)
 
 
 @pytest.fixture
@@ -51,11 +56,7 @@ def small(small_dataset):
 
 @pytest.fixture(scope="module")
 def stoppable_dataset(mongo_uri, tmp_path_factory):
-    with scratch_dataset(
-        mongo_uri, tmp_path_factory.mktemp("env"), f"zava_initial_sync_stop_{RUN}", STOPPABLE
-    ) as dataset:
-        yield dataset
-        SyncState.path(dataset[0].name).unlink(missing_ok=True)
+    yield from module_dataset(mongo_uri, tmp_path_factory, "zava_initial_sync_stop", STOPPABLE)
 
 
 @pytest.fixture

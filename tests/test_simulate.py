@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import simulate_activity
-from helpers import SCRIPTS, run_script, start_script
+from helpers import SCRIPTS, run_script, start_script, stop_processes
 from zava.generation.distributions import ITEMS_PER_ORDER
 from zava.model.reference import STORES, TAX_RATE
 from zava.simulation.activity import Simulator, chosen_stores
@@ -34,11 +34,7 @@ def loaded(shared_loaded):
     """A loaded dataset that `settings` points at, without a load per test: the session's shared dataset, put back
     after each test once every simulator the test started has stopped (one a failing test left running is killed)."""
     yield shared_loaded
-    while RUNNING:
-        process = RUNNING.pop()
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
+    stop_processes(RUNNING)
 
 
 def simulate(argv: list[str], capsys) -> tuple[int, str, str]:

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import data_report
-from helpers import start_script
+from helpers import start_script, stop_processes
 from zava.simulation.repair import find_debris, repair
 
 KILLS = int(os.environ.get("CRASH_KILLS", "6"))
@@ -28,11 +28,7 @@ def reportable(shared_loaded):
     """conftest's reportable without a load per test: the session's shared dataset, put back after each test once
     every simulator the test started has stopped (one a failing test left running is killed)."""
     yield shared_loaded
-    while RUNNING:
-        process = RUNNING.pop()
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
+    stop_processes(RUNNING)
 
 
 def started(settings: list[str], *args: str):
