@@ -106,16 +106,6 @@ def loaded(client: MongoClient, db_name: str, settings: list[str]):
     return client[db_name]
 
 
-@pytest.fixture
-def reportable(client: MongoClient, db_name: str, settings: list[str], monkeypatch: pytest.MonkeyPatch):
-    """The test database holding 300 customers and 1,500 orders, with NUM_CUSTOMERS and NUM_ORDERS set to
-    match, so data_report.py expects exactly what is there."""
-    monkeypatch.setenv("NUM_CUSTOMERS", "300")
-    monkeypatch.setenv("NUM_ORDERS", "1500")
-    assert generate_mongodb_data.main([*settings, "--customers", "300", "--orders", "1500", "--quiet", "--yes"]) == 0
-    return client[db_name]
-
-
 WORLD_SIZE = ["--customers", "400", "--orders", "4000", "--start-date", "2024-01-01", "--end-date", "2025-07-01"]
 
 
@@ -176,12 +166,12 @@ def default_dataset(default_load):
     return db, settings
 
 
-SHARED_CUSTOMERS, SHARED_ORDERS = 300, 1500  # reportable's sizes
+SHARED_CUSTOMERS, SHARED_ORDERS = 300, 1500  # big enough for every rule of the data report
 
 
 @pytest.fixture(scope="session")
 def shared_dataset(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
-    """reportable's dataset (300 customers, 1,500 orders) loaded once per session in its own database, and its
+    """A dataset of 300 customers and 1,500 orders loaded once per session in its own database, and its
     Pristine copy: (the database, the Pristine). Use it through shared_loaded, which puts it back after each test."""
     folder = tmp_path_factory.mktemp("shared")
     sizes = ["--customers", str(SHARED_CUSTOMERS), "--orders", str(SHARED_ORDERS)]
@@ -191,7 +181,7 @@ def shared_dataset(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def shared_loaded(shared_dataset, settings: list[str], monkeypatch: pytest.MonkeyPatch):
-    """What reportable gives without a load of its own: the session's shared_dataset, `settings` pointing at it and
+    """The session's shared_dataset, `settings` pointing at it and
     NUM_CUSTOMERS and NUM_ORDERS set to match; every document the test adds, changes or deletes is put back after it
     (even when it fails)."""
     db, pristine = shared_dataset

@@ -22,8 +22,8 @@ from zava.model.reference import STORES
 
 @pytest.fixture
 def reportable(shared_loaded):
-    """conftest's reportable (300 customers, 1,500 orders, NUM_CUSTOMERS and NUM_ORDERS to match) without a load per
-    test: the session's shared dataset, whose every changed document is put back after each test."""
+    """300 customers and 1,500 orders, NUM_CUSTOMERS and NUM_ORDERS to match, so data_report.py expects exactly
+    what is there: the session's shared dataset, whose every changed document is put back after each test."""
     return shared_loaded
 
 

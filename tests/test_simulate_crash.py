@@ -25,7 +25,7 @@ RUNNING: list[subprocess.Popen] = []  # simulators started by started(), stopped
 
 @pytest.fixture
 def reportable(shared_loaded):
-    """conftest's reportable without a load per test: the session's shared dataset, put back after each test once
+    """The session's shared dataset (NUM_CUSTOMERS and NUM_ORDERS to match), put back after each test once
     every simulator the test started has stopped (one a failing test left running is killed)."""
     yield shared_loaded
     stop_processes(RUNNING)

@@ -251,17 +251,13 @@ class Simulator:
         self.open[order_id] = "pending"
         return True
 
-    def _set_status(self, order_id: str, current: str, status: str) -> bool:
-        """Move an order on only when it still has `current` status (so it happens once)."""
-        return move_status(self.db.orders, order_id, current, status, self.session)
-
     def advance_status(self) -> bool:
         """A recent open order moves on: pending -> shipped -> completed."""
         if not self.open:
             return False
         order_id = list(self.open)[self.rng.integers(len(self.open))]
         current = self.open.pop(order_id)
-        moved = self._set_status(order_id, current, NEXT_STATUS[current])
+        moved = move_status(self.db.orders, order_id, current, NEXT_STATUS[current], self.session)
         if moved and NEXT_STATUS[current] in NEXT_STATUS:
             self.open[order_id] = NEXT_STATUS[current]
         return moved
@@ -273,7 +269,7 @@ class Simulator:
             return False
         order_id = pending[self.rng.integers(len(pending))]
         del self.open[order_id]
-        if not self._set_status(order_id, "pending", "cancelled"):
+        if not move_status(self.db.orders, order_id, "pending", "cancelled", self.session):
             return False
         stamp = iso(datetime.now(UTC))
         items = self.db.order_items.find(
