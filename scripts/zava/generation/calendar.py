@@ -16,11 +16,13 @@ EPOCH = date(1970, 1, 1)  # a Thursday
 
 @dataclass(frozen=True)
 class HourSlots:
-    """Per UTC day and UTC hour: relative orders per store kind (days, kinds, 24) and the holiday (days, 24) as
-    1 + its index in HOLIDAYS, 0 for an ordinary day."""
+    """Per UTC day and UTC hour: relative orders per store kind (days, kinds, 24); the holiday (days, 24) as
+    1 + its index in HOLIDAYS, 0 for an ordinary day; the local weekday (Monday 0) and hour (days, 24)."""
 
     weight: np.ndarray
     holiday: np.ndarray
+    weekday: np.ndarray
+    hour: np.ndarray
 
 
 def hour_slots(day_starts: np.ndarray) -> HourSlots:
@@ -37,4 +39,4 @@ def hour_slots(day_starts: np.ndarray) -> HourSlots:
     holiday = lookup[local_day - first]
     volume = np.array([1.0, *(h.volume for h in HOLIDAYS)])[holiday]
     weight = np.stack([WEEKDAY_WEIGHT[kind][weekday] * HOUR_WEIGHT[kind][hour] * volume for kind in KINDS], axis=1)
-    return HourSlots(weight, holiday)
+    return HourSlots(weight, holiday, weekday, hour)

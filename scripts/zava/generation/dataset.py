@@ -16,15 +16,18 @@ from faker.providers.person.en_US import Provider as Names
 
 from zava.catalog.embeddings import EmbeddingProvider, catalog_embedder, embed_products, product_text
 from zava.catalog.loader import MONTHS, Catalog
+from zava.generation.baskets import Baskets, ProductPool
 from zava.generation.calendar import DAY, hour_slots
-from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
+from zava.generation.distributions import STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
 from zava.generation.seeds import rng_for
+from zava.generation.shoppers import draw_shoppers
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.orders import item_document, order_document
 from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
-from zava.model.rhythms import HOLIDAYS, KINDS
+from zava.model.rhythms import KINDS
 from zava.model.rules import ORDER_STATUSES
+from zava.model.shoppers import SEGMENT_NAMES, pro_probability
 from zava.model.timestamps import iso, iso_array
 from zava.settings import Config
 
@@ -62,7 +65,7 @@ INVENTORY_NOTES = (
 CATALOG_COLLECTIONS = ("stores", "categories", "product_types", "products", "product_embeddings")
 
 # the random streams: one per part of the dataset
-CUSTOMERS, INVENTORY, ORDERS, ITEMS, ASSORTMENT, LINES, DAYS = 1, 2, 3, 4, 5, 6, 7
+CUSTOMERS, INVENTORY, ORDERS, ITEMS, ASSORTMENT, LINES, DAYS, SHOPPERS = 1, 2, 3, 4, 5, 6, 7, 8
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,10 @@ class Dataset:
         self.price_cents = to_cents([p.base_price for p in self.products])
         self.online_store = [s.is_online for s in STORES].index(True)
         self.online_products = self._online_assortment()
-        # (pool, cumulative popularity) for physical stores and for the online store, computed once
+        self.baskets = Baskets(catalog)
+        # what physical stores and the online store sell
         self.product_pools = [
-            (pool, self._category_cumulative(pool)) for pool in (np.arange(len(self.products)), self.online_products)
+            ProductPool(self.baskets, pool) for pool in (np.arange(len(self.products)), self.online_products)
         ]
         self._draw_customers()
         self._draw_orders()
@@ -152,8 +156,9 @@ class Dataset:
         self.phone_exchange = rng.integers(201, 990, size=n)
         self.phone_line = rng.integers(0, 10_000, size=n)
         self.phone_area_pick = rng.integers(0, 1_000, size=n)
-        size = np.bincount(self.primary, minlength=len(STORES))
-        self.customers_by_store = (np.argsort(self.primary, kind="stable"), np.cumsum(size) - size, size)
+        self.shoppers = draw_shoppers(
+            rng_for(self.spec.seed, SHOPPERS), self.primary, len(STORES), self.category_ids, self.last
+        )
 
     def _draw_orders(self) -> None:
         """Orders per day (year growth x overall seasonality x the week and the holidays) and lines per order;
@@ -161,13 +166,6 @@ class Dataset:
         n = self.spec.orders
         self.days = np.arange(self.start_s, self.end_s, DAY)
         seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in self.catalog.categories])
-        lifts = np.ones((1 + len(HOLIDAYS), len(self.category_ids)))
-        for index, holiday in enumerate(HOLIDAYS):
-            for category, lift in holiday.lifts.items():
-                lifts[index + 1, self.category_ids.index(category)] = lift
-        shares = seasons.T[None, :, :] * lifts[:, None, :]  # (holiday, month, category)
-        self.category_cum = np.cumsum(shares / shares.sum(axis=2, keepdims=True), axis=2)
-        self.category_cum[..., -1] = 1.0
         self.slots = hour_slots(self.days)
         self.store_kind = np.array([KINDS.index("online" if s.is_online else "physical") for s in STORES])
         self.store_day = STORE_ORDER_WEIGHT * self.slots.weight.sum(axis=2)[:, self.store_kind]  # (day, store)
@@ -184,9 +182,9 @@ class Dataset:
             ]
         )
 
-    def _day_orders(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Store, time and holiday of every order of one UTC day, in time order: the store by its share of the
-        day, the hour by its kind's weight in each hour of the day."""
+    def _day_orders(self, day: int) -> tuple[np.ndarray, ...]:
+        """Store, time, holiday, local weekday and local hour of every order of one UTC day, in time order: the
+        store by its share of the day, the hour by its kind's weight in each hour of the day."""
         count = int(self.day_end[day] - (self.day_end[day - 1] if day else 0))
         rng = rng_for(self.spec.seed, DAYS, day)
         store = weighted(rng, self.store_day[day], count)
@@ -195,37 +193,35 @@ class Dataset:
         hour = (rng.random(count)[:, None] > cum[self.store_kind[store]][:, :-1]).sum(axis=1)
         seconds = hour * 3600 + rng.integers(0, 3600, size=count)
         order = np.argsort(seconds, kind="stable")
-        return store[order], self.days[day] + seconds[order], self.slots.holiday[day, hour[order]]
+        hour = hour[order]
+        slots = self.slots
+        return (
+            store[order],
+            self.days[day] + seconds[order],
+            slots.holiday[day, hour],
+            slots.weekday[day, hour],
+            slots.hour[day, hour],
+        )
 
     def _order_skeleton(self, chunk: int, first: int, stop: int) -> tuple[np.ndarray, ...]:
-        """Store, time, customer, status and holiday of orders first..stop."""
+        """Store, time, holiday, segment, customer and status of orders first..stop."""
         first_day = int(np.searchsorted(self.day_end, first, side="right"))
         last_day = int(np.searchsorted(self.day_end, stop - 1, side="right"))
-        stores, times, holidays = [], [], []
+        parts = []
         for day in range(first_day, last_day + 1):
-            store, when, holiday = self._day_orders(day)
             day_first = int(self.day_end[day - 1]) if day else 0
-            take = slice(max(first - day_first, 0), min(stop - day_first, len(store)))
-            stores.append(store[take])
-            times.append(when[take])
-            holidays.append(holiday[take])
-        store, when, holiday = np.concatenate(stores), np.concatenate(times), np.concatenate(holidays)
+            take = slice(max(first - day_first, 0), min(stop - day_first, int(self.day_end[day]) - day_first))
+            parts.append([column[take] for column in self._day_orders(day)])
+        store, when, holiday, weekday, hour = (np.concatenate(column) for column in zip(*parts))
         rng = rng_for(self.spec.seed, ORDERS, chunk)
-        customer = self._pick_customers(rng, store)
+        lines = self.order_lines[first:stop].astype(np.int64)
+        segment = (rng.random(len(store)) < pro_probability(lines, self.store_kind[store], weekday, hour)).astype(int)
+        customer = self.shoppers.pick(rng, store, segment)
         age = self.end_s - when
         bracket = np.where(age < 3 * DAY, 0, np.where(age < 14 * DAY, 1, 2))
         cum = np.cumsum(STATUS_BY_AGE, axis=1)[bracket]
         status = (rng.random(len(store))[:, None] > cum[:, :-1]).sum(axis=1)
-        return store, when, customer, status, holiday
-
-    def _pick_customers(self, rng: np.random.Generator, store: np.ndarray) -> np.ndarray:
-        """Mostly a customer of the order's store; otherwise anyone."""
-        by_store, first, size = self.customers_by_store
-        n = len(store)
-        local = by_store[np.minimum(first[store] + (rng.random(n) * size[store]).astype(np.int64), len(by_store) - 1)]
-        anyone = rng.integers(0, self.spec.customers, size=n)
-        use_local = (rng.random(n) < PRIMARY_STORE_SHARE) & (size[store] > 0)
-        return np.where(use_local, local, anyone).astype(np.int32)
+        return store, when, holiday, segment, customer, status
 
     def expected_counts(self) -> dict[str, int]:
         physical = sum(not s.is_online for s in STORES)
@@ -401,6 +397,8 @@ class Dataset:
                     "email": self.emails[i],
                     "phone": f"({area}) {self.phone_exchange[i]:03d}-{self.phone_line[i]:04d}",
                     "primary_store_id": store.store_id,
+                    "segment": SEGMENT_NAMES[self.shoppers.segment[i]],
+                    **({"company_name": self.shoppers.company[i]} if self.shoppers.company[i] else {}),
                     "created_at": created[k],
                     "updated_at": updated[k],
                     "deleted": False,
@@ -452,43 +450,24 @@ class Dataset:
                 )
         return docs
 
-    def _pick_products(
-        self, rng: np.random.Generator, month: np.ndarray, holiday: np.ndarray, online: np.ndarray
-    ) -> np.ndarray:
-        """One product per line: category by the month's seasonality and the day's holiday, then cheaper items
-        more often."""
-        category = (rng.random(len(month))[:, None] > self.category_cum[holiday, month][:, :-1]).sum(axis=1)
-        x = category + rng.random(len(month))
-        picked = np.empty(len(month), dtype=np.int64)
-        for (pool, cum), mask in zip(self.product_pools, (~online, online)):
-            picked[mask] = pool[np.minimum(np.searchsorted(cum, x[mask], side="right"), len(pool) - 1)]
-        return picked
-
-    def _category_cumulative(self, pool: np.ndarray) -> np.ndarray:
-        """For a pool sorted by category: category index + cumulative popularity within it."""
-        order = np.argsort(self.product_category[pool], kind="stable")
-        assert (order == np.arange(len(pool))).all(), "product pools must be grouped by category"
-        popularity = 1 / np.sqrt(self.price_cents[pool])
-        cats = self.product_category[pool]
-        cum = np.empty(len(pool))
-        for c in np.unique(cats):
-            members = cats == c
-            share = np.cumsum(popularity[members]) / popularity[members].sum()
-            share[-1] = 1.0
-            cum[members] = c + share
-        return cum
-
     def order_docs(self, chunk: int, first: int, stop: int) -> tuple[list[dict], list[dict]]:
         """Orders first..stop and their items, with totals to the cent."""
-        store, when, customer, status, holiday = self._order_skeleton(chunk, first, stop)
+        store, when, holiday, segment, customer, status = self._order_skeleton(chunk, first, stop)
         rng = rng_for(self.spec.seed, ITEMS, chunk)
         lines = self.order_lines[first:stop].astype(np.int64)
+        month = _month_index(when)
+        baskets = self.baskets
+        category = baskets.categories(rng, segment, holiday, month, self.shoppers.home[customer])
+        types, _ = baskets.line_types(rng, segment, month, category, lines)
         owner = np.repeat(np.arange(stop - first), lines)
         m = len(owner)
         online = store[owner] == self.online_store
-        product = self._pick_products(rng, _month_index(when)[owner], holiday[owner], online)
+        product = np.empty(m, dtype=np.int64)
+        for pool, mask in zip(self.product_pools, (~online, online)):
+            product[mask] = pool.pick(rng, types[mask], owner[mask])
         value = np.array([s.order_value for s in STORES])[store[owner]]
-        quantity, discount, unit = draw_lines(rng, self.price_cents[product], value)
+        factor = baskets.quantity_factor(segment[owner], types)
+        quantity, discount, unit = draw_lines(rng, self.price_cents[product], value, factor)
         gross, discount_amount, line = line_cents(unit, quantity, discount)
         subtotal, discount_total, tax, total = order_cents(gross, discount_amount, lines)
         item_ids = uuid4_strings(rng, m)

@@ -27,12 +27,16 @@ def line_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def draw_lines(
-    rng: np.random.Generator, price_cents: np.ndarray, store_value: np.ndarray | float
+    rng: np.random.Generator,
+    price_cents: np.ndarray,
+    store_value: np.ndarray | float,
+    quantity_factor: np.ndarray | int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Quantity (1..5), discount percent (0, or 5..25 on DISCOUNT_SHARE of lines) and unit price in cents
-    (catalog price x the store's order-value multiplier x a small variation) for each line's product."""
+    """Quantity (1..5, times the line's quantity factor), discount percent (0, or 5..25 on DISCOUNT_SHARE of lines)
+    and unit price in cents (catalog price x the store's order-value multiplier x a small variation) for each
+    line's product."""
     size = len(price_cents)
-    quantity = weighted(rng, QUANTITY, size) + 1
+    quantity = (weighted(rng, QUANTITY, size) + 1) * quantity_factor
     discount = np.where(rng.random(size) < DISCOUNT_SHARE, DISCOUNTS[weighted(rng, DISCOUNT_WEIGHTS, size)], 0)
     variation = 1 + rng.uniform(-PRICE_VARIATION, PRICE_VARIATION, size=size)
     return quantity, discount, np.round(price_cents * store_value * variation).astype(np.int64)
