@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report.heatmap))
         print()
         print("\n".join(report.rhythm))
+        print()
+        print(table(["bought together: type", "with type", "orders", "lift"], report.pairs))
         for name, (actual, expected) in report.counts.items():
             if expected is not None and actual != expected:
                 fail(f"{name}: {actual:,} documents, expected {expected:,} for the configured sizes")

@@ -278,8 +278,8 @@ def _one(doc: Mapping) -> dict:
 
 # What test_dataset.py's realism checks read of the biggest collections of the default-size dataset (the rest whole).
 DEFAULT_SIZE_FIELDS = {
-    "customers": ("customer_id", "primary_store_id"),
-    "orders": ("order_id", "customer_id", "store_id", "order_date", "item_count", "subtotal", "status"),
+    "customers": ("customer_id", "primary_store_id", "segment", "company_name"),
+    "orders": ("order_id", "customer_id", "store_id", "order_date", "item_count", "subtotal", "status", "total"),
     "order_items": ("order_id", "product_id", "quantity", "discount_percent", "line_total", "order_date"),
 }
 _default_size: list = []
@@ -302,7 +302,7 @@ def default_size_dataset() -> tuple:
         def batches() -> Iterator[tuple[str, list[dict]]]:
             for name, batch in Dataset(data_model.SAMPLE_SPEC, load_catalog()).batches():
                 fields = DEFAULT_SIZE_FIELDS.get(name)
-                kept[name].extend([tuple(d[f] for f in fields) for d in batch] if fields else batch)
+                kept[name].extend([tuple(d.get(f) for f in fields) for d in batch] if fields else batch)
                 yield name, batch
 
         _default_size.append((data_model.sample(data_model.SAMPLE_SPEC, batches()), dict(kept)))

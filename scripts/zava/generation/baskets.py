@@ -113,12 +113,18 @@ class Baskets:
         return months
 
     def categories(
-        self, rng: np.random.Generator, segment: np.ndarray, holiday: np.ndarray, month: np.ndarray, home: np.ndarray
+        self,
+        rng: np.random.Generator,
+        segment: np.ndarray,
+        holiday: np.ndarray,
+        month: np.ndarray,
+        home: np.ndarray | None,
     ) -> np.ndarray:
         """Each order's category: the month's seasonality, the day's holiday, the segment's leaning and the
-        customer's home category."""
+        customer's home category (None: not known)."""
         weights = self.category_weight[segment, holiday, month]
-        weights[np.arange(len(home)), home] *= HOME_BOOST
+        if home is not None:
+            weights[np.arange(len(home)), home] *= HOME_BOOST
         return pick_rows(rng, _cumulative(weights))
 
     def line_types(

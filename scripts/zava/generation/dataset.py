@@ -27,7 +27,7 @@ from zava.model.orders import item_document, order_document
 from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
 from zava.model.rhythms import KINDS
 from zava.model.rules import ORDER_STATUSES
-from zava.model.shoppers import SEGMENT_NAMES, pro_probability
+from zava.model.shoppers import DIY, PRO, SEGMENT_NAMES, pro_probability
 from zava.model.timestamps import iso, iso_array
 from zava.settings import Config
 
@@ -215,7 +215,8 @@ class Dataset:
         store, when, holiday, weekday, hour = (np.concatenate(column) for column in zip(*parts))
         rng = rng_for(self.spec.seed, ORDERS, chunk)
         lines = self.order_lines[first:stop].astype(np.int64)
-        segment = (rng.random(len(store)) < pro_probability(lines, self.store_kind[store], weekday, hour)).astype(int)
+        chance = pro_probability(lines, self.store_kind[store], weekday, hour)
+        segment = np.where(rng.random(len(store)) < chance, PRO, DIY)
         customer = self.shoppers.pick(rng, store, segment)
         age = self.end_s - when
         bracket = np.where(age < 3 * DAY, 0, np.where(age < 14 * DAY, 1, 2))

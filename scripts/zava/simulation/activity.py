@@ -27,14 +27,17 @@ from pymongo import MongoClient
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from zava.catalog.loader import MONTHS
+from zava.catalog.loader import load_catalog
 from zava.errors import ConfigError, KitError
+from zava.generation.baskets import Baskets, ProductPool
 from zava.generation.distributions import PRIMARY_STORE_SHARE, STORE_ORDER_WEIGHT, draw_lines, line_numbers
 from zava.model.ids import live_item_id, live_order_id
 from zava.model.money import line_cents, order_cents, to_cents, to_dollars
 from zava.model.orders import item_document, order_document
 from zava.model.reference import STORES, Store
+from zava.model.rhythms import KINDS, holiday_days, local_time
 from zava.model.rules import LIVE, LOW_STOCK, NEXT_STATUS, OPEN_STATUSES, RESTOCK_FACTOR
+from zava.model.shoppers import DIY, PRO, SEGMENT_NAMES, pro_probability
 from zava.model.timestamps import iso
 from zava.mongo.order_status import move_status
 from zava.mongo.server import server_info, topology
@@ -99,34 +102,34 @@ class Simulator:
         self._load_stores()
 
     def _load_catalog(self) -> None:
-        projection = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "category_id": 1, "base_price": 1}
-        self.products = list(self.db.products.find(LIVE, projection).sort("product_id", 1))
-        if not self.products:
+        """The database's products, placed by the kit's catalog (what the baskets are drawn from)."""
+        projection = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "base_price": 1}
+        rows = {p["product_id"]: p for p in self.db.products.find(LIVE, projection)}
+        if not rows:
             raise KitError(
                 f"no products in database '{self.db.name}': load the dataset first "
                 "(python scripts/generate_mongodb_data.py)"
             )
-        self.product_index = {p["product_id"]: i for i, p in enumerate(self.products)}
-        self.price_cents = to_cents([p["base_price"] for p in self.products])
-        self.popularity = 1 / np.sqrt(np.maximum(self.price_cents, 1))  # cheaper items sell more often
-        category_ids = sorted({p["category_id"] for p in self.products})
-        self.category = np.array([category_ids.index(p["category_id"]) for p in self.products])
-        multipliers = {c["_id"]: c.get("seasonal_multipliers", {}) for c in self.db.categories.find(LIVE)}
-        self.season = np.array([[float(multipliers.get(c, {}).get(m, 1.0)) for c in category_ids] for m in MONTHS])
+        catalog = load_catalog()
+        self.baskets = Baskets(catalog)
+        self.products = [rows.get(p.product_id, {}) for p in catalog.products]
+        self.product_index = {p.product_id: i for i, p in enumerate(catalog.products) if p.product_id in rows}
+        self.price_cents = to_cents([p.get("base_price", 0.0) for p in self.products])
 
     def _load_customers(self) -> None:
+        """The chosen stores' customers by store and segment (a customer without one shops as a homeowner)."""
         store_ids = [s.store_id for s in self.stores]
-        projection = {"first_name": 1, "last_name": 1, "email": 1, "primary_store_id": 1}
-        self.local: dict[str, list[Buyer]] = {s: [] for s in store_ids}
+        projection = {"first_name": 1, "last_name": 1, "email": 1, "primary_store_id": 1, "segment": 1}
+        self.local: dict[tuple[str, int], list[Buyer]] = {}
         rows = self.db.customers.find({"primary_store_id": {"$in": store_ids}, **LIVE}, projection).sort("_id", 1)
-        for r in rows:
-            self.local[r["primary_store_id"]].append(Buyer.of(r))
-        self.anyone = [c for s in store_ids for c in self.local[s]]
-        if not self.anyone:  # none of these stores is anyone's primary store: any customer will do
-            rows = self.db.customers.find(LIVE, projection).sort("_id", 1)
-            self.anyone = [Buyer.of(r) for r in rows]
-        if not self.anyone:
+        if not (rows := list(rows)):  # none of these stores is anyone's primary store: any customer will do
+            rows = list(self.db.customers.find(LIVE, projection).sort("_id", 1))
+        if not rows:
             raise KitError(f"no customers in database '{self.db.name}': load the dataset first")
+        for r in rows:
+            segment = SEGMENT_NAMES.index(r["segment"]) if r.get("segment") in SEGMENT_NAMES else DIY
+            for key in ((r.get("primary_store_id"), segment), ("", segment), ("", -1)):
+                self.local.setdefault(key, []).append(Buyer.of(r))
 
     def _load_stores(self) -> None:
         """What each store carries, and its recent open orders (oldest first)."""
@@ -147,10 +150,11 @@ class Simulator:
     def _store(self) -> Store:
         return self.stores[self.rng.choice(len(self.stores), p=self.store_p)]
 
-    def _customer(self, store_id: str) -> Buyer:
-        """Mostly one of the store's own customers, otherwise anyone of the chosen stores."""
-        local = self.local.get(store_id) or self.anyone
-        pool = local if self.rng.random() < PRIMARY_STORE_SHARE else self.anyone
+    def _customer(self, store_id: str, segment: int) -> Buyer:
+        """A customer of the segment: mostly one of the store's own, otherwise one of any chosen store; anyone
+        when the chosen stores have no customer of the segment."""
+        local, anywhere = self.local.get((store_id, segment)), self.local.get(("", segment))
+        pool = local if local and self.rng.random() < PRIMARY_STORE_SHARE else anywhere or self.local["", -1]
         return pool[self.rng.integers(len(pool))]
 
     def _stocked(self, store_id: str) -> np.ndarray:
@@ -202,21 +206,30 @@ class Simulator:
         return 0
 
     def new_order(self) -> bool:
-        """An order drawn like the history (1-6 lines at catalog prices): stock first, then items, then header."""
+        """An order drawn like the history (1-6 lines at catalog prices, a pro's or a homeowner's by the hour, a project
+        or an errand of the season; the customer's home category is not known here): stock first, then items, then
+        header."""
         store = self._store()
         now = datetime.now(UTC)
         pool = self._stocked(store.store_id)
         if not len(pool):
             return False
-        category, popularity = self.category[pool], self.popularity[pool]
-        in_category = np.bincount(category, weights=popularity, minlength=self.season.shape[1])[category]
-        weights = self.season[now.month - 1][category] * popularity / in_category
-        lines = min(int(line_numbers(self.rng, 1)[0]), len(pool))
-        picked = pool[self.rng.choice(len(pool), size=lines, replace=False, p=weights / weights.sum())]
-        wanted, discount, unit = draw_lines(self.rng, self.price_cents[picked], store.order_value)
-        buyer = self._customer(store.store_id)
-
         stamp = iso(now)
+        day, weekday, hour = local_time(stamp)
+        holiday = np.array([holiday_days(day, day).get(day, -1) + 1])
+        lines = np.array([min(int(line_numbers(self.rng, 1)[0]), len(pool))])
+        kind = np.array([KINDS.index("online" if store.is_online else "physical")])
+        chance = pro_probability(lines, kind, np.array([weekday]), np.array([hour]))
+        segment = np.where(self.rng.random(1) < chance, PRO, DIY)
+        month = np.array([now.month - 1])
+        category = self.baskets.categories(self.rng, segment, holiday, month, home=None)
+        types, _ = self.baskets.line_types(self.rng, segment, month, category, lines)
+        picked = ProductPool(self.baskets, pool).pick(self.rng, types, np.zeros(len(types), dtype=np.int64))
+        picked, first = np.unique(picked, return_index=True)  # a type short of products may give one twice
+        factor = self.baskets.quantity_factor(segment, types[first])
+        wanted, discount, unit = draw_lines(self.rng, self.price_cents[picked], store.order_value, factor)
+        buyer = self._customer(store.store_id, int(segment[0]))
+
         products = [self.products[p] for p in picked.tolist()]
         taken = [self._take_stock(store.store_id, p["product_id"], int(q), stamp) for p, q in zip(products, wanted)]
         kept = [k for k, q in enumerate(taken) if q]

@@ -28,8 +28,10 @@ from zava.model.money import line_cents, order_cents
 from zava.model.reference import STORES
 from zava.settings import Config
 from zava.verify.measured_rhythms import Rhythms
+from zava.verify.shopping import Shopping
 
 MAX_EXAMPLES = 5
+TOP_PAIRS = 10  # type pairs shown, by lift
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BATCH_SIZE = 5000  # documents per round trip: all a cursor holds at once, whatever the size of the dataset
 IDS, ARRAYS, FOREIGN_KEYS, STOCK, LINES, TOTALS = (
@@ -68,6 +70,7 @@ class Report:
     figures: list[tuple[str, str, str]] = field(default_factory=list)  # measure, value, target
     heatmap: list[str] = field(default_factory=list)
     rhythm: list[str] = field(default_factory=list)  # the weekday and hour profiles
+    pairs: list[tuple[str, str, int, float]] = field(default_factory=list)  # the top type pairs by lift
     half_written: Counter = field(default_factory=Counter)  # "items", "orders": what a stopped simulator left
 
     def rule(self, name: str) -> Rule:
@@ -143,6 +146,7 @@ class _Orders:
 
     revenue: dict[str, list[float]]  # category -> revenue by month, January first
     rhythms: Rhythms  # generated orders by local weekday and hour, item revenue by local day
+    shopping: Shopping  # customers' orders and revenue, the types each order holds
     orders: int = 0
     generated: int = 0
     at_primary: int = 0
@@ -163,13 +167,15 @@ def build_report(db: Database, config: Config) -> Report:
     for c in _stream(db, report, "categories"):
         names[c["_id"]] = c["category_name"]
         multipliers[c["_id"]] = [c["seasonal_multipliers"][m] for m in MONTHS]
-    types: set[str] = set()
+    types: dict[str, str] = {}  # type -> its name
     for t in _stream(db, report, "product_types"):
-        types.add(t["_id"])
+        types[t["_id"]] = t.get("type_name", t["_id"])
         fk.check(t.get("category_id") in names, f"product_types {t['_id']}: category_id {t.get('category_id')}")
     category_of: dict[str, str | None] = {}  # product -> its category
+    type_of: dict[str, str | None] = {}
     for p in _stream(db, report, "products"):
         category_of[p["_id"]] = p.get("category_id")
+        type_of[p["_id"]] = p.get("type_id")
         fk.check(p.get("category_id") in names, f"products {p['_id']}: category_id {p.get('category_id')}")
         fk.check(p.get("type_id") in types, f"products {p['_id']}: type_id {p.get('type_id')}")
     embeddings = 0
@@ -177,8 +183,10 @@ def build_report(db: Database, config: Config) -> Report:
         embeddings += 1
         fk.check(e["_id"] in category_of, f"product_embeddings {e['_id']}: no such product")
     primary: dict[str, str | None] = {}  # customer -> primary store
+    shopping = Shopping(type_of, category_of)
     for c in _stream(db, report, "customers"):
         primary[c["_id"]] = c.get("primary_store_id")
+        shopping.add_customer(c)
         fk.check(c.get("primary_store_id") in stores, f"customers {c['_id']}: store {c.get('primary_store_id')}")
     inventory = 0
     stock = report.rule(STOCK)
@@ -189,7 +197,8 @@ def build_report(db: Database, config: Config) -> Report:
         fk.check(i.get("product_id") in category_of, f"{label}: product_id")
         stock.check(i.get("stock_level", 0) >= 0, f"{label}: stock {i.get('stock_level')}")
 
-    seen = _Orders(revenue={c: [0.0] * 12 for c in names}, rhythms=Rhythms({s.store_id for s in STORES if s.is_online}))
+    online = {s.store_id for s in STORES if s.is_online}
+    seen = _Orders(revenue={c: [0.0] * 12 for c in names}, rhythms=Rhythms(online), shopping=shopping)
     _merge_orders_with_items(db, report, seen, stores, primary, category_of)
 
     physical = sum(not s.is_online for s in STORES)
@@ -208,7 +217,9 @@ def build_report(db: Database, config: Config) -> Report:
     report.figures.append(("inventory rows", f"{inventory:,}", f"{physical} stores x products + online"))
     _realism(report, primary, seen, names, multipliers)
     report.figures += seen.rhythms.figures(names)
+    report.figures += shopping.measures().figures()
     report.rhythm = seen.rhythms.tables()
+    report.pairs = [(types.get(a, a), types.get(b, b), n, lift) for a, b, n, lift in shopping.top_pairs(TOP_PAIRS)]
     return report
 
 
@@ -260,6 +271,7 @@ def _merge_orders_with_items(
             seen.per_year[order["order_date"][:4]] += 1
             seen.rhythms.add_order(order)
         money.add(order, lines)
+        seen.shopping.add_order(order, lines)
     while pending is not None:
         take_item(pending[1], has_order=False)
         pending = next(items, None)

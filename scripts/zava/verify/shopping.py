@@ -9,6 +9,7 @@ with the orders. Revenue is the totals of orders that earn it (zava.model.rules)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -18,11 +19,12 @@ from zava.model.shoppers import (
     CHECKED_PAIR,
     ONE_TIME_BUYERS,
     PAIR_MIN_ORDERS,
+    PRO,
     PRO_CUSTOMERS,
     PRO_REVENUE,
     REGULAR_ORDERS,
     REGULAR_RATIO,
-    SEGMENTS,
+    SEGMENT_NAMES,
     STRONG_LIFT,
     STRONG_PAIRS,
     TOP_FIFTH_REVENUE,
@@ -100,37 +102,76 @@ class Shopping:
         ]
         return sorted(rows, key=lambda r: (-r[3], r[0], r[1]))[:limit]
 
-    def figures(self) -> list[tuple[str, str, str]]:
-        """(measure, value, target) rows."""
+    def measures(self) -> Measures:
         customers = list(self.segment) or list(self.orders)
         revenue = np.array([self.revenue.get(c, 0.0) for c in customers])
         total = revenue.sum()
-        buyers = [n for c, n in self.orders.items() if n]
-        top = np.sort(revenue)[::-1][: max(1, round(len(revenue) / 5))].sum() / total if total else 0.0
-        rows = [
-            ("buyers who ordered once", f"{sum(n == 1 for n in buyers) / max(len(buyers), 1):.1%}",
-             f"{ONE_TIME_BUYERS[0]:.0%}-{ONE_TIME_BUYERS[1]:.0%}"),
-            ("revenue of the top 20% of customers", f"{top:.1%}", f">= {TOP_FIFTH_REVENUE:.0%}"),
-            ("revenue Gini over customers", f"{gini(revenue):.2f}", "skewed (real retail: 0.6-0.9)"),
-            ("orders per buyer: mean, most", f"{np.mean(buyers) if buyers else 0:.1f}, {max(buyers, default=0)}", ""),
-        ]  # fmt: skip
-        for segment in SEGMENTS:
-            mine = np.array([self.segment.get(c) == segment.name for c in customers])
-            if segment.name == "pro":
-                rows.append(("pros: share of customers", f"{mine.mean() if len(mine) else 0:.1%}",
-                             f"{PRO_CUSTOMERS[0]:.0%}-{PRO_CUSTOMERS[1]:.0%}"))  # fmt: skip
-                rows.append(("pros: share of revenue", f"{revenue[mine].sum() / total if total else 0:.1%}",
-                             f"{PRO_REVENUE[0]:.0%}-{PRO_REVENUE[1]:.0%}"))  # fmt: skip
-        pairs = self.top_pairs()
-        strong = sum(p[3] >= STRONG_LIFT for p in pairs)
-        rows.append((f"type pairs with lift >= {STRONG_LIFT:g} (in >= {PAIR_MIN_ORDERS} orders)", f"{strong}",
-                     f">= {STRONG_PAIRS}"))  # fmt: skip
+        buyers = [n for n in self.orders.values() if n]
+        pro = np.array([self.segment.get(c) == SEGMENT_NAMES[PRO] for c in customers], dtype=bool)
+        a, b, _ = CHECKED_PAIR
+        regulars = [self.lines[c] for c, n in self.orders.items() if n >= REGULAR_ORDERS]
+        own, shuffled = regular_ratio(np.array(regulars).reshape(-1, len(self.categories)))
+        return Measures(
+            one_time=sum(n == 1 for n in buyers) / max(len(buyers), 1),
+            top_fifth=np.sort(revenue)[::-1][: max(1, round(len(revenue) / 5))].sum() / total if total else 0.0,
+            gini=gini(revenue),
+            orders_per_buyer=float(np.mean(buyers)) if buyers else 0.0,
+            most_orders=max(buyers, default=0),
+            pro_customers=float(pro.mean()) if len(pro) else 0.0,
+            pro_revenue=float(revenue[pro].sum() / total) if total else 0.0,
+            strong_pairs=sum(p[3] >= STRONG_LIFT for p in self.top_pairs()),
+            checked_lift=lift(self.pairs[min(a, b), max(a, b)], self.type_orders[a], self.type_orders[b], self.baskets),
+            regular_own=own,
+            regular_shuffled=shuffled,
+        )
+
+
+@dataclass(frozen=True)
+class Measures:
+    """The shopping figures of a dataset; `figures()` shows each beside its target, `unmet()` names those missed."""
+
+    one_time: float  # share of buyers who ordered once
+    top_fifth: float  # revenue share of the top 20% of customers
+    gini: float
+    orders_per_buyer: float
+    most_orders: int
+    pro_customers: float
+    pro_revenue: float
+    strong_pairs: int
+    checked_lift: float
+    regular_own: float  # customers with REGULAR_ORDERS orders or more: share of lines in their top category
+    regular_shuffled: float  # ... the same, their lines shuffled among them
+
+    @property
+    def regular_ratio(self) -> float:
+        return self.regular_own / self.regular_shuffled if self.regular_shuffled else 0.0
+
+    def checks(self) -> list[tuple[str, str, str, bool]]:
+        """(measure, value, target, met) rows."""
         a, b, least = CHECKED_PAIR
-        checked = lift(self.pairs[min(a, b), max(a, b)], self.type_orders[a], self.type_orders[b], self.baskets)
-        rows.append((f"lift of {a} with {b}", f"{checked:.2f}", f">= {least:g}"))
-        regulars = [c for c, n in self.orders.items() if n >= REGULAR_ORDERS]
-        own, shuffled = regular_ratio(np.array([self.lines[c] for c in regulars]).reshape(-1, len(self.categories)))
-        rows.append((f"customers with >= {REGULAR_ORDERS} orders: lines in their top category vs shuffled",
-                     f"{own / shuffled if shuffled else 0:.2f}x ({own:.1%} vs {shuffled:.1%})",
-                     f">= {REGULAR_RATIO}x"))  # fmt: skip
-        return rows
+        low, high = ONE_TIME_BUYERS
+        pro_low, pro_high = PRO_CUSTOMERS
+        share_low, share_high = PRO_REVENUE
+        return [
+            ("buyers who ordered once", f"{self.one_time:.1%}", f"{low:.0%}-{high:.0%}", low <= self.one_time <= high),
+            ("revenue of the top 20% of customers", f"{self.top_fifth:.1%}", f">= {TOP_FIFTH_REVENUE:.0%}",
+             self.top_fifth >= TOP_FIFTH_REVENUE),
+            ("revenue Gini over customers", f"{self.gini:.2f}", "", True),
+            ("orders per buyer: mean, most", f"{self.orders_per_buyer:.1f}, {self.most_orders}", "", True),
+            ("pros: share of customers", f"{self.pro_customers:.1%}", f"{pro_low:.0%}-{pro_high:.0%}",
+             pro_low <= self.pro_customers <= pro_high),
+            ("pros: share of revenue", f"{self.pro_revenue:.1%}", f"{share_low:.0%}-{share_high:.0%}",
+             share_low <= self.pro_revenue <= share_high),
+            (f"type pairs with lift >= {STRONG_LIFT:g} (in >= {PAIR_MIN_ORDERS} orders)", f"{self.strong_pairs}",
+             f">= {STRONG_PAIRS}", self.strong_pairs >= STRONG_PAIRS),
+            (f"lift of {a} with {b}", f"{self.checked_lift:.2f}", f">= {least:g}", self.checked_lift >= least),
+            (f"customers with >= {REGULAR_ORDERS} orders: lines in their top category vs shuffled",
+             f"{self.regular_ratio:.2f}x ({self.regular_own:.1%} vs {self.regular_shuffled:.1%})",
+             f">= {REGULAR_RATIO}x", self.regular_ratio >= REGULAR_RATIO),
+        ]  # fmt: skip
+
+    def figures(self) -> list[tuple[str, str, str]]:
+        return [(measure, value, target) for measure, value, target, _ in self.checks()]
+
+    def unmet(self) -> list[str]:
+        return [f"{measure}: {value} (target {target})" for measure, value, target, met in self.checks() if not met]
