@@ -16,9 +16,11 @@ from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.collections import COLLECTIONS
 from zava.model.ids import ID_FORMATS
 from zava.model.indexes import INDEXES, VECTOR_INDEX_NAME
+from zava.model.projects import PROJECTS
 from zava.model.reference import TAX_RATE
 from zava.model.rhythms import HOLIDAYS, HOUR_WEIGHT, KINDS, OPENING_HOURS, TIME_ZONE, WEEKDAY_WEIGHT, WEEKDAYS
 from zava.model.rules import ORDER_STATUSES
+from zava.model.shoppers import CONSUMABLES, HOME_BOOST, PRO_BULK, PRO_SHARE_BY_LINES, PRO_TILT, SEGMENTS, TRADES
 
 SAMPLE_SPEC = DatasetSpec(25_000, 100_000, datetime(2023, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), 42)
 
@@ -96,6 +98,8 @@ FIELDS: dict[str, dict[str, str]] = {
         "email": "unique email address",
         "phone": "(XXX) XXX-XXXX",
         "primary_store_id": "the store the customer usually buys at (stores.store_id)",
+        "segment": "pro (contractors, remodelers, property managers) or diy (homeowners): see Who shops",
+        "company_name": "a pro's business (pros only)",
         "created_at": "when the customer signed up",
         "updated_at": "last change",
         "deleted": "soft-delete flag",
@@ -265,6 +269,62 @@ def _rhythm_lines() -> list[str]:
     return lines
 
 
+def _shopper_lines() -> list[str]:
+    """The segments, regulars and projects of zava.model.shoppers and zava.model.projects."""
+    catalog = load_catalog()
+    categories = {c.category_id: c.category_name for c in catalog.categories}
+    types = {t.type_id: t.type_name for t in catalog.product_types}
+    lines = [
+        "",
+        "## Who shops and what goes in a basket",
+        "",
+        "Each customer has a `segment`, an ordering rate (log-normal across the segment's customers, so a few",
+        "order every week and many once) and a home category they come back to. An order's time is drawn as",
+        "above; whether it is a pro's follows its number of lines and its hour, so pros take the weekday",
+        "mornings while the store totals keep the profiles above.",
+        "",
+        "| segment | who | customers | rate spread (sigma) | orders start in (x usual) |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{s.name}` | {s.label} | {s.customer_share:.0%} | {s.rate_spread} | "
+        + (", ".join(f"{categories[c]} x{w}" for c, w in s.category_weight.items()) or "the season alone")
+        + " |"
+        for s in SEGMENTS
+    ]
+    lines += [
+        "",
+        "Share of orders placed by pros, by lines per order (at an average hour; x"
+        + f"{PRO_TILT[0, 0, 7]:.1f} at 7:00 on a weekday in a store, x{PRO_TILT[0, 6, 12]:.2f} on a Sunday at noon): "
+        + ", ".join(f"{n} line{'s' if n > 1 else ''} {share:.0%}" for n, share in enumerate(PRO_SHARE_BY_LINES, 1))
+        + ".",
+        "A pro's line of " + ", ".join(f"{types[t]} x{k}" for t, k in PRO_BULK.items()) + " takes that many times the",
+        "usual quantity. Pros' trades (their home categories and company names): "
+        + ", ".join(f"{t.name} {t.share:.0%} ({categories[t.category_id]})" for t in TRADES)
+        + ".",
+        f"Regulars: a customer's orders start in their home category x{HOME_BOOST:g} as often as the season says;",
+        "single-item errands lean to consumables: "
+        + ", ".join(f"{types[t]} x{w}" for t, w in CONSUMABLES.items())
+        + ".",
+        "",
+        "An order of one line is an errand. An order of more lines is a project of its category: the core type first,",
+        "each further line of a companion type by weight (a type may come twice: two products of it). The months of",
+        "the categories are calibrated so that each category's revenue, companions included, follows its multipliers.",
+        "",
+        "| project | core type | companions (weight) | homeowners | pros | months |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {p.name} | {types[p.core]} | "
+        + ", ".join(f"{types[t]} {w:g}" for t, w in p.companions.items())
+        + f" | {p.diy:g} | {p.pro:g} | "
+        + (", ".join(f"{m} x{w:g}" for m, w in p.months.items()) or "")
+        + " |"
+        for p in PROJECTS
+    ]
+    return lines
+
+
 def render(sampled: Sample | None = None) -> str:
     """The document; `sampled`: sample() of SAMPLE_SPEC when the caller has it already."""
     fields, sizes = sampled or sample()
@@ -305,6 +365,7 @@ def render(sampled: Sample | None = None) -> str:
         f"  `tax = round({TAX_RATE} x (subtotal - discount_total))` and `total = subtotal - discount_total + tax`.",
     ]
     lines += _rhythm_lines()
+    lines += _shopper_lines()
     for c in COLLECTIONS:
         n = sizes[c.name][0]
         lines += ["", f"## {c.name}", "", "| field | type | required | example | meaning |", "|---|---|---|---|---|"]

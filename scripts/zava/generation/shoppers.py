@@ -53,11 +53,13 @@ def draw_shoppers(
     home = np.where(segment == PRO, trade_home, rng.integers(0, len(categories), size=n))
     words = rng.random((n, 4))
     company = [""] * n
+    suffixes = list(COMPANY_SUFFIXES)
+    suffix_cum = np.cumsum(list(COMPANY_SUFFIXES.values()))[:-1]
     for i in np.flatnonzero(segment == PRO).tolist():
         choice = TRADES[trade[i]].company_words
         word = choice[int(words[i, 0] * len(choice))]
         name = last_names[i] if words[i, 1] < 0.6 else COMPANY_PLACES[int(words[i, 3] * len(COMPANY_PLACES))]
-        suffix = COMPANY_SUFFIXES[int(words[i, 2] * len(COMPANY_SUFFIXES))]
+        suffix = suffixes[np.searchsorted(suffix_cum, words[i, 2], side="right")]
         company[i] = f"{name} {word} {suffix}".strip()
     members, keys, sizes = [], [], []
     groups = [(primary == s) & (segment == g) for s in range(stores) for g in range(len(SEGMENTS))]

@@ -103,7 +103,7 @@ TRADES: tuple[Trade, ...] = (
     Trade("landscaper", "cat_garden_outdoor", 0.10, ("Landscaping", "Lawn & Garden")),
 )
 COMPANY_PLACES = ("Cascade", "Evergreen", "Puget Sound", "Rainier", "Summit", "Northwest", "Olympic", "Harbor")
-COMPANY_SUFFIXES = ("LLC", "Inc.", "Co.", "")
+COMPANY_SUFFIXES = {"LLC": 0.4, "Inc.": 0.25, "Co.": 0.1, "": 0.25}  # suffix -> share of companies
 
 
 def _pro_tilt() -> np.ndarray:
