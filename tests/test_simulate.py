@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from fractions import Fraction
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 import simulate_activity
 from helpers import SCRIPTS, run_script, start_script, stop_processes
 from zava.generation.distributions import ITEMS_PER_ORDER
+from zava.model.projects import PROJECTS
 from zava.model.reference import STORES, TAX_RATE
 from zava.simulation.activity import Simulator, chosen_stores
 
@@ -158,6 +160,23 @@ def test_same_seed_repeats_the_same_choices(loaded, shared_dataset):
         pristine.restore()
     assert runs[0] == runs[1]
     assert {"order", "status"} <= set(runs[0][0])
+
+
+def test_new_orders_are_projects_or_errands_with_pros_on_weekday_mornings(loaded):
+    monday_8am = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)  # 8:00 in Seattle (PDT)
+    simulator = Simulator(loaded, chosen_stores("store_seattle"), np.random.default_rng(8), clock=lambda: monday_8am)
+    for _ in range(120):
+        simulator.new_order()
+    orders = new_orders(loaded)
+    assert len(orders) >= 100 and {o["order_date"] for o in orders} == {"2026-06-01T15:00:00Z"}
+    segment = {c["_id"]: c["segment"] for c in loaded.customers.find({}, {"segment": 1})}
+    pros = [o for o in orders if segment[o["customer_id"]] == "pro"]
+    assert len(pros) / len(orders) >= 2 * list(segment.values()).count("pro") / len(segment)
+    type_of = {p["_id"]: p["type_id"] for p in loaded.products.find({}, {"type_id": 1})}
+    projects = [{p.core, *p.companions} for p in PROJECTS]
+    for order in orders:
+        types = {type_of[i["product_id"]] for i in loaded.order_items.find({"order_id": order["_id"]})}
+        assert len(types) == 1 or any(types <= project for project in projects), types
 
 
 def test_orders_take_stock_and_cancellations_give_it_back(loaded):

@@ -121,9 +121,11 @@ PRO_TILT = _pro_tilt()
 
 
 def pro_probability(lines: np.ndarray, kind: np.ndarray, weekday: np.ndarray, hour: np.ndarray) -> np.ndarray:
-    """The chance that an order of this many lines, at this kind of store and local weekday and hour, is a pro's."""
+    """The chance that an order of this many lines, at this kind of store and local weekday and hour, is a pro's (at
+    an hour a store is closed, as at an average hour: the simulator's orders come at any time)."""
     share = PRO_SHARE_BY_LINES[np.minimum(lines, len(PRO_SHARE_BY_LINES)) - 1]
-    return np.minimum(share * PRO_TILT[kind, weekday, hour], MAX_PRO_SHARE)
+    tilt = PRO_TILT[kind, weekday, hour]
+    return np.minimum(share * np.where(tilt > 0, tilt, 1.0), MAX_PRO_SHARE)
 
 
 # targets the data report checks the generated data against

@@ -82,10 +82,16 @@ class Simulator:
     """Writes one event at a time for the chosen stores; choices come from `rng`, ids from the OS."""
 
     def __init__(
-        self, db: Database, stores: list[Store], rng: np.random.Generator, session: ClientSession | None = None
+        self,
+        db: Database,
+        stores: list[Store],
+        rng: np.random.Generator,
+        session: ClientSession | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """With a `session`, each step() runs in one transaction of it; without, writes go out one by one."""
-        self.db, self.stores, self.rng = db, stores, rng
+        """With a `session`, each step() runs in one transaction of it; without, writes go out one by one. New orders
+        are placed at `clock()`."""
+        self.db, self.stores, self.rng, self.clock = db, stores, rng, clock
         self.transaction, self.session = session, None  # self.session: the one every read and write of a step uses
         weights = STORE_ORDER_WEIGHT[[STORES.index(s) for s in stores]]
         self.store_p = weights / weights.sum()
@@ -210,7 +216,7 @@ class Simulator:
         or an errand of the season; the customer's home category is not known here): stock first, then items, then
         header."""
         store = self._store()
-        now = datetime.now(UTC)
+        now = self.clock()
         pool = self._stocked(store.store_id)
         if not len(pool):
             return False
