@@ -102,6 +102,12 @@ def test_every_foreign_key_resolves(small):
         assert (item["sku"], item["product_name"]) == (product["sku"], product["product_name"])
 
 
+def test_customers_sign_up_before_their_first_order(small):
+    signed_up = {c["customer_id"]: c["created_at"] for c in small["customers"]}
+    assert all(signed_up[o["customer_id"]] <= o["order_date"] for o in small["orders"])
+    assert all(c["created_at"] <= c["updated_at"] for c in small["customers"])
+
+
 def test_denormalised_names_are_the_real_ones(small):
     customers = {c["customer_id"]: c for c in small["customers"]}
     stores = {s["store_id"]: s["store_name"] for s in small["stores"]}

@@ -29,8 +29,11 @@ SUBSCRIPTIONS: dict[str, tuple[Statement, ...]] = {
         Statement("SELECT * FROM categories", "category names and seasonality"),
         Statement("SELECT * FROM product_types", "type names"),
     ),
-    "field sales (customers of one store)": (
-        Statement("SELECT * FROM customers WHERE primary_store_id = :store_id AND deleted = false", "their accounts"),
+    "field sales (a store's pro accounts)": (
+        Statement(
+            "SELECT * FROM customers WHERE primary_store_id = :store_id AND segment = 'pro' AND deleted = false",
+            "their accounts: the store's contractors and property managers",
+        ),
         Statement("SELECT * FROM orders WHERE store_id = :store_id AND order_date >= :since", "recent orders"),
         Statement("SELECT * FROM products WHERE deleted = false", "the catalog, to quote prices"),
         Statement("SELECT * FROM categories", "category names"),
