@@ -317,7 +317,7 @@ CATEGORY_OF = {p.product_id: p.category_id for p in CATALOG.products}
 
 def _shopping(customers: list[dict], orders: list[dict], items: list[dict]) -> Shopping:
     """The data report's shopping figures of these documents."""
-    shopping = Shopping(TYPE_OF, CATEGORY_OF)
+    shopping = Shopping(TYPE_OF, CATEGORY_OF, {s.store_id for s in STORES if s.is_online})
     for customer in customers:
         shopping.add_customer(customer)
     lines = defaultdict(list)
@@ -331,7 +331,10 @@ def _shopping(customers: list[dict], orders: list[dict], items: list[dict]) -> S
 def _full_shopping(full: dict[str, list]) -> Shopping:
     return _shopping(
         [{"_id": c[0], "segment": c[2]} for c in full["customers"]],
-        [{"order_id": o[0], "customer_id": o[1], "status": o[6], "total": o[7]} for o in full["orders"]],
+        [
+            {"order_id": o[0], "customer_id": o[1], "store_id": o[2], "order_date": o[3], "status": o[6], "total": o[7]}
+            for o in full["orders"]
+        ],
         [{"order_id": i[0], "product_id": i[1]} for i in full["order_items"]],
     )
 

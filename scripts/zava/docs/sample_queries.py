@@ -41,22 +41,31 @@ COMPUTED: dict[str, tuple[str, str]] = {
 }
 
 
-def example_values() -> dict[str, Any]:
-    """Each parameter as a pasteable block shows it: a literal, or the name of the constant computing it."""
+def computed_const(query: SampleQuery, name: str) -> str:
+    """The constant a query's block computes `name` in: COMPUTED's name in the first query that uses it, then that
+    name numbered (`yearAgo2`), since blocks pasted into one session cannot declare a constant twice."""
+    users = [q.name for q in QUERIES if name in params_in(q.calls)]
+    nth = users.index(query.name)
+    return COMPUTED[name][0] + (str(nth + 1) if nth else "")
+
+
+def example_values(query: SampleQuery) -> dict[str, Any]:
+    """Each parameter as a query's pasteable block shows it: a literal, or the name of the constant computing it."""
     values: dict[str, Any] = {f.name: getattr(EXAMPLE, f.name) for f in fields(Params)}
-    return {**values, **{name: JsCode(const) for name, (const, _) in COMPUTED.items()}}
+    used = params_in(query.calls)
+    return {**values, **{name: JsCode(computed_const(query, name)) for name in COMPUTED if name in used}}
 
 
 def mongosh_block(query: SampleQuery) -> list[str]:
     """The query's pasteable mongosh: a `const` for each computed value it uses, then its calls."""
     used = params_in(query.calls)
-    consts = [f"const {COMPUTED[name][0]} = {COMPUTED[name][1]}" for name in used if name in COMPUTED]
-    return consts + render_query(query, example_values())
+    consts = [f"const {computed_const(query, name)} = {COMPUTED[name][1]}" for name in used if name in COMPUTED]
+    return consts + render_query(query, example_values(query))
 
 
-def args_line(names: list[str]) -> str:
-    """The DQL arguments as an app passes them: literals, or the constants of the mongosh block above."""
-    values = example_values()
+def args_line(query: SampleQuery, names: list[str]) -> str:
+    """The DQL arguments as an app passes them: literals, or the constants of the query's mongosh block above."""
+    values = example_values(query)
     return "-- args: " + js({name: values[name] for name in names})
 
 
@@ -81,7 +90,7 @@ def proven_note(dql: str) -> list[str]:
 
 def dql_block(query: SampleQuery) -> list[str]:
     names = params_in(query.ditto_calls())
-    return ([args_line(names)] if names else []) + [query_dql(query)]
+    return ([args_line(query, names)] if names else []) + [query_dql(query)]
 
 
 def text_search_block() -> list[str]:

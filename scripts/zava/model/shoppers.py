@@ -26,11 +26,11 @@ class Segment:
 
 
 SEGMENTS: tuple[Segment, ...] = (
-    Segment("diy", "homeowners and hobbyists", 0.93, 1.3, {}),
+    Segment("diy", "homeowners and hobbyists", 0.95, 1.2, {}),
     Segment(
         "pro",
         "contractors, remodelers and property managers",
-        0.07,
+        0.05,
         0.9,
         {
             "cat_lumber_building": 2.6,
@@ -48,7 +48,7 @@ DIY, PRO = (SEGMENTS.index(s) for s in SEGMENTS)
 SEGMENT_NAMES = tuple(s.name for s in SEGMENTS)
 
 # share of orders with 1..6 lines placed by pros, at an average hour of the week: bigger baskets are more often a pro's
-PRO_SHARE_BY_LINES = np.array([0.10, 0.20, 0.32, 0.42, 0.50, 0.56])
+PRO_SHARE_BY_LINES = np.array([0.12, 0.23, 0.37, 0.48, 0.57, 0.64])
 # how much likelier an order is a pro's, by local weekday and hour, before scaling to a mean of 1 over each kind's
 # orders: pros buy on weekdays from opening, before the job; they shop online on weekday evenings for the next day
 _PRO_WEEKDAY = {"physical": (1.25, 1.25, 1.25, 1.25, 1.15, 0.55, 0.3), "online": (1.2, 1.2, 1.2, 1.2, 1.0, 0.6, 0.6)}
@@ -137,3 +137,4 @@ PAIR_MIN_ORDERS = 50  # type pairs count for lift when at least this many orders
 STRONG_LIFT, STRONG_PAIRS = 2.0, 15  # at least STRONG_PAIRS type pairs with a lift of STRONG_LIFT or more
 CHECKED_PAIR = ("type_interior_paint", "type_brushes_rollers", 3.0)  # this pair's lift at least this
 REGULAR_ORDERS, REGULAR_RATIO = 5, 1.3  # customers with this many orders: home-category share vs shuffled
+PRO_MORNINGS = 11  # pros take a bigger share of store orders on weekday mornings, before this local hour, than after

@@ -183,7 +183,8 @@ def build_report(db: Database, config: Config) -> Report:
         embeddings += 1
         fk.check(e["_id"] in category_of, f"product_embeddings {e['_id']}: no such product")
     primary: dict[str, str | None] = {}  # customer -> primary store
-    shopping = Shopping(type_of, category_of)
+    online = {s.store_id for s in STORES if s.is_online}
+    shopping = Shopping(type_of, category_of, online)
     for c in _stream(db, report, "customers"):
         primary[c["_id"]] = c.get("primary_store_id")
         shopping.add_customer(c)
@@ -197,7 +198,6 @@ def build_report(db: Database, config: Config) -> Report:
         fk.check(i.get("product_id") in category_of, f"{label}: product_id")
         stock.check(i.get("stock_level", 0) >= 0, f"{label}: stock {i.get('stock_level')}")
 
-    online = {s.store_id for s in STORES if s.is_online}
     seen = _Orders(revenue={c: [0.0] * 12 for c in names}, rhythms=Rhythms(online), shopping=shopping)
     _merge_orders_with_items(db, report, seen, stores, primary, category_of)
 

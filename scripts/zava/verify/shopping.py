@@ -14,6 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
+from zava.model.rhythms import local_time
 from zava.model.rules import earns_revenue
 from zava.model.shoppers import (
     CHECKED_PAIR,
@@ -21,6 +22,7 @@ from zava.model.shoppers import (
     PAIR_MIN_ORDERS,
     PRO,
     PRO_CUSTOMERS,
+    PRO_MORNINGS,
     PRO_REVENUE,
     REGULAR_ORDERS,
     REGULAR_RATIO,
@@ -30,9 +32,7 @@ from zava.model.shoppers import (
     TOP_FIFTH_REVENUE,
 )
 
-SHUFFLE_SEED = (
-    0  # the shuffled baseline of the regulars' figure is drawn from this seed: the same data, the same figure
-)
+SHUFFLE_SEED = 0  # the regulars' shuffled baseline is drawn from this seed: the same data, the same figure
 
 
 def lift(both: int, a: int, b: int, orders: int) -> float:
@@ -64,8 +64,11 @@ def regular_ratio(counts: np.ndarray) -> tuple[float, float]:
 class Shopping:
     """Orders per customer, revenue per customer, type pairs per order, lines per customer and category."""
 
-    def __init__(self, type_of: dict[str, str | None], category_of: dict[str, str | None]) -> None:
-        self.type_of, self.category_of = type_of, category_of
+    def __init__(
+        self, type_of: dict[str, str | None], category_of: dict[str, str | None], online: set[str] = frozenset()
+    ) -> None:
+        self.type_of, self.category_of, self.online = type_of, category_of, online
+        self.store_orders: Counter = Counter()  # (a weekday morning?, a pro's?) -> orders at physical stores
         self.segment: dict[str, str] = {}
         self.orders: Counter = Counter()
         self.revenue: defaultdict[str, float] = defaultdict(float)
@@ -81,6 +84,10 @@ class Shopping:
     def add_order(self, order: dict, lines: list[dict]) -> None:
         customer = order.get("customer_id")
         self.orders[customer] += 1
+        if order.get("store_id") not in self.online and isinstance(order.get("order_date"), str):
+            _, weekday, hour = local_time(order["order_date"])
+            pro = self.segment.get(customer) == SEGMENT_NAMES[PRO]
+            self.store_orders[weekday < 5 and hour < PRO_MORNINGS, pro] += 1
         if earns_revenue(order) and isinstance(order.get("total"), (int, float)):
             self.revenue[customer] += order["total"]
         types = sorted({t for t in (self.type_of.get(i.get("product_id")) for i in lines) if t})
@@ -102,6 +109,10 @@ class Shopping:
         ]
         return sorted(rows, key=lambda r: (-r[3], r[0], r[1]))[:limit]
 
+    def _pro_share(self, morning: bool) -> float:
+        orders = self.store_orders[morning, True] + self.store_orders[morning, False]
+        return self.store_orders[morning, True] / orders if orders else 0.0
+
     def measures(self) -> Measures:
         customers = list(self.segment) or list(self.orders)
         revenue = np.array([self.revenue.get(c, 0.0) for c in customers])
@@ -119,6 +130,8 @@ class Shopping:
             most_orders=max(buyers, default=0),
             pro_customers=float(pro.mean()) if len(pro) else 0.0,
             pro_revenue=float(revenue[pro].sum() / total) if total else 0.0,
+            pro_mornings=self._pro_share(morning=True),
+            pro_otherwise=self._pro_share(morning=False),
             strong_pairs=sum(p[3] >= STRONG_LIFT for p in self.top_pairs()),
             checked_lift=lift(self.pairs[min(a, b), max(a, b)], self.type_orders[a], self.type_orders[b], self.baskets),
             regular_own=own,
@@ -137,6 +150,8 @@ class Measures:
     most_orders: int
     pro_customers: float
     pro_revenue: float
+    pro_mornings: float  # pros' share of physical stores' orders on weekday mornings
+    pro_otherwise: float  # ... at other times
     strong_pairs: int
     checked_lift: float
     regular_own: float  # customers with REGULAR_ORDERS orders or more: share of lines in their top category
@@ -162,6 +177,9 @@ class Measures:
              pro_low <= self.pro_customers <= pro_high),
             ("pros: share of revenue", f"{self.pro_revenue:.1%}", f"{share_low:.0%}-{share_high:.0%}",
              share_low <= self.pro_revenue <= share_high),
+            (f"pros: share of store orders on weekday mornings (before {PRO_MORNINGS}:00), other times",
+             f"{self.pro_mornings:.1%}, {self.pro_otherwise:.1%}", "mornings higher",
+             self.pro_mornings > self.pro_otherwise),
             (f"type pairs with lift >= {STRONG_LIFT:g} (in >= {PAIR_MIN_ORDERS} orders)", f"{self.strong_pairs}",
              f">= {STRONG_PAIRS}", self.strong_pairs >= STRONG_PAIRS),
             (f"lift of {a} with {b}", f"{self.checked_lift:.2f}", f">= {least:g}", self.checked_lift >= least),
