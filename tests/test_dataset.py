@@ -102,6 +102,11 @@ def test_every_foreign_key_resolves(small):
         assert (item["sku"], item["product_name"]) == (product["sku"], product["product_name"])
 
 
+def test_no_order_holds_a_product_twice(small):
+    lines = Counter((i["order_id"], i["product_id"]) for i in small["order_items"])
+    assert max(lines.values()) == 1
+
+
 def test_customers_sign_up_before_their_first_order(small):
     signed_up = {c["customer_id"]: c["created_at"] for c in small["customers"]}
     assert all(signed_up[o["customer_id"]] <= o["order_date"] for o in small["orders"])

@@ -18,6 +18,7 @@ from zava.catalog.loader import load_catalog
 from zava.docs.sample_queries import COMPUTED, EXAMPLE, EXAMPLE_PRODUCT_ID
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.model.ids import CUSTOMER_ID, ORDER_ID
+from zava.model.shoppers import SEGMENT_NAMES
 
 DOC = (PROJECT_ROOT / "SAMPLE_QUERIES.md").read_text()
 DEFAULTS = {"customers": 25_000, "orders": 100_000, "seed": 42}  # generate_mongodb_data.py without options
@@ -46,8 +47,10 @@ def planned_default_dataset() -> Dataset:
 
 def exists(field: str, value) -> bool:
     data = planned_default_dataset()
-    if field == "store_id":
+    if field in ("store_id", "primary_store_id"):
         return value in {s["store_id"] for s in data.stores()}
+    if field == "segment":
+        return value in SEGMENT_NAMES
     if field == "sku":
         return value in {p.sku for p in data.products}
     if field == "product_id":
@@ -59,13 +62,25 @@ def exists(field: str, value) -> bool:
     if field == "order_id":
         return ORDER_ID(1) <= value <= ORDER_ID(DEFAULTS["orders"])
     if field == "email":
-        return value == data.customer_docs(0, 1)[0]["email"]  # the pasted email is cust_000001's
+        number = int(EXAMPLE.customer_id.removeprefix("cust_"))
+        return value == data.customer_docs(number - 1, number)[0]["email"]  # the pasted email is the example's
     if field == "location.aisle":
         return any(i["location"]["aisle"] == value for i in data.inventory_docs() if i["store_id"] == EXAMPLE.store_id)
     raise AssertionError(f"no check for {field}")
 
 
-CHECKED = {"store_id", "sku", "product_id", "category_id", "customer_id", "order_id", "email", "location.aisle"}
+CHECKED = {
+    "store_id",
+    "primary_store_id",
+    "segment",
+    "sku",
+    "product_id",
+    "category_id",
+    "customer_id",
+    "order_id",
+    "email",
+    "location.aisle",
+}
 
 
 def test_every_literal_in_the_mongosh_blocks_exists_in_the_default_dataset():
@@ -79,7 +94,10 @@ def test_every_literal_in_the_mongosh_blocks_exists_in_the_default_dataset():
             assert exists(field, value), f"{name}: {field} = {value!r} is not in the default dataset"
             seen.add(field)
     assert seen == CHECKED
-    assert EXAMPLE.customer_id == CUSTOMER_ID(1) and exists("email", EXAMPLE.email)
+    assert exists("customer_id", EXAMPLE.customer_id) and exists("email", EXAMPLE.email)
+    shoppers, index = planned_default_dataset().shoppers, int(EXAMPLE.customer_id.removeprefix("cust_")) - 1
+    alike = shoppers.rate[shoppers.segment == shoppers.segment[index]]
+    assert (alike > shoppers.rate[index]).mean() <= 0.05  # a regular: the example has orders in any window
     assert exists("product_id", EXAMPLE_PRODUCT_ID)
     assert next(p for p in planned_default_dataset().products if p.product_id == EXAMPLE_PRODUCT_ID).sku == EXAMPLE.sku
 

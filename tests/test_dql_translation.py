@@ -47,6 +47,17 @@ DQL = {
     "monthly_sales": "SELECT SUBSTR(order_date, 0, 7) AS month, COUNT(*) AS orders, SUM(total) AS revenue FROM orders "
     "WHERE order_date >= :trend_since AND status IN ['pending', 'shipped', 'completed'] AND deleted = false "
     "GROUP BY SUBSTR(order_date, 0, 7) ORDER BY month",
+    "bought_together": "SELECT * FROM products WHERE sku = :sku",
+    "store_top_customers": "SELECT customer_id, COUNT(*) AS orders, SUM(total) AS revenue FROM orders "
+    "WHERE store_id = :store_id AND order_date >= :year_since AND status IN ['pending', 'shipped', 'completed'] "
+    "AND deleted = false GROUP BY customer_id ORDER BY revenue DESC, customer_id LIMIT 10",
+    "revenue_by_segment": "SELECT * FROM customers WHERE segment = 'pro';\n"
+    "SELECT customer_id, COUNT(*) AS orders, SUM(total) AS revenue FROM orders "
+    "WHERE status IN ['pending', 'shipped', 'completed'] AND deleted = false GROUP BY customer_id",
+    "customer_categories": "SELECT * FROM orders WHERE customer_id = :customer_id "
+    "AND status IN ['pending', 'shipped', 'completed'] AND deleted = false",
+    "store_pro_accounts": "SELECT * FROM customers WHERE primary_store_id = :store_id AND segment = 'pro' "
+    "AND deleted = false ORDER BY customer_id",
 }
 
 MONGOSH = re.compile(

@@ -190,6 +190,134 @@ def test_monthly_sales_trend(world):
     ]
 
 
+def test_bought_together(world):
+    raw, p = world["raw"], world["params"]
+    product = next(x for x in raw["products"] if x["sku"] == p.sku)
+    live_items = [i for i in raw["order_items"] if i["deleted"] is False]
+    its_orders = {i["order_id"] for i in live_items if i["product_id"] == product["product_id"]}
+    together = defaultdict(set)
+    for i in live_items:
+        if i["order_id"] in its_orders and i["product_id"] != product["product_id"]:
+            together[i["product_id"]].add(i["order_id"])
+    top = sorted(together, key=lambda pid: (-len(together[pid]), pid))[:10]
+    products = {x["product_id"]: x for x in raw["products"]}
+    got = answer(world, "bought_together")
+    assert got["product"] == {f: product[f] for f in ("product_id", "sku", "product_name")}
+    assert got["orders"] == len(its_orders)
+    assert got["bought_with"] == [
+        {
+            "product_id": pid,
+            "sku": products[pid]["sku"],
+            "product_name": products[pid]["product_name"],
+            "orders": len(together[pid]),
+            "share": round(len(together[pid]) / len(its_orders), 3),
+        }
+        for pid in top
+    ]
+    assert len(top) == 10 and got["bought_with"][0]["orders"] > 1
+
+
+def test_store_top_customers_over_the_last_year(world):
+    raw, p = world["raw"], world["params"]
+    orders, revenue = defaultdict(int), defaultdict(float)
+    for o in raw["orders"]:
+        if (
+            o["store_id"] == p.store_id
+            and o["order_date"] >= p.year_since
+            and o["status"] in REVENUE_STATUSES
+            and o["deleted"] is False
+        ):
+            orders[o["customer_id"]] += 1
+            revenue[o["customer_id"]] += o["total"]
+    top = sorted(revenue, key=lambda c: (-round(revenue[c], 2), c))[:10]
+    customers = {c["customer_id"]: c for c in raw["customers"]}
+    assert answer(world, "store_top_customers") == [
+        {
+            "customer_id": c,
+            "name": f"{customers[c]['first_name']} {customers[c]['last_name']}",
+            "company_name": customers[c].get("company_name"),
+            "orders": orders[c],
+            "revenue": round(revenue[c], 2),
+        }
+        for c in top
+    ]
+    assert len(top) == 10 and orders[top[0]] > 1
+
+
+def test_revenue_by_segment(world):
+    raw = world["raw"]
+    segment = {c["customer_id"]: c["segment"] for c in raw["customers"]}
+    assert set(segment.values()) == {"pro", "diy"}
+    buyers, orders, revenue = defaultdict(set), defaultdict(int), defaultdict(float)
+    for o in raw["orders"]:
+        if o["status"] in REVENUE_STATUSES and o["deleted"] is False:
+            mine = segment[o["customer_id"]]
+            buyers[mine].add(o["customer_id"])
+            orders[mine] += 1
+            revenue[mine] += o["total"]
+    got = {row.pop("segment"): row for row in answer(world, "revenue_by_segment")}
+    assert set(got) == {"pro", "diy"}
+    for name, row in got.items():
+        assert row["buyers"] == len(buyers[name]) > 0 and row["orders"] == orders[name] > 0
+        assert row["revenue"] == round(revenue[name], 2)
+        assert row["revenue_share"] == round(revenue[name] / sum(revenue.values()), 3)
+    assert got["pro"]["buyers"] < got["diy"]["buyers"]  # few pros, with a fair share of the revenue
+
+
+def test_customer_categories(world):
+    raw, p = world["raw"], world["params"]
+    theirs = {
+        o["order_id"]
+        for o in raw["orders"]
+        if o["customer_id"] == p.customer_id and o["status"] in REVENUE_STATUSES and o["deleted"] is False
+    }
+    category = {x["product_id"]: x["category_id"] for x in raw["products"]}
+    names = {c["category_id"]: c["category_name"] for c in raw["categories"]}
+    lines, revenue = defaultdict(int), defaultdict(float)
+    for i in raw["order_items"]:
+        if i["order_id"] in theirs and i["deleted"] is False:
+            lines[category[i["product_id"]]] += 1
+            revenue[category[i["product_id"]]] += i["line_total"]
+    ranked = sorted(lines, key=lambda c: (-lines[c], -round(revenue[c], 2), c))
+    got = answer(world, "customer_categories")
+    assert got == [
+        {"category_id": c, "category_name": names[c], "lines": lines[c], "revenue": round(revenue[c], 2)}
+        for c in ranked
+    ]
+    assert got and sum(row["lines"] for row in got) > len(theirs) > 1
+
+
+def test_store_pro_accounts(world):
+    raw, p = world["raw"], world["params"]
+    pros = [
+        c
+        for c in raw["customers"]
+        if c["primary_store_id"] == p.store_id and c["segment"] == "pro" and c["deleted"] is False
+    ]
+    last, orders, revenue = {}, defaultdict(int), defaultdict(float)
+    for o in raw["orders"]:
+        if o["deleted"] is not False:
+            continue
+        last[o["customer_id"]] = max(last.get(o["customer_id"], ""), o["order_date"])
+        if o["order_date"] >= p.year_since and o["status"] in REVENUE_STATUSES:
+            orders[o["customer_id"]] += 1
+            revenue[o["customer_id"]] += o["total"]
+    expected = [
+        {
+            "customer_id": c["customer_id"],
+            "company_name": c["company_name"],
+            "name": f"{c['first_name']} {c['last_name']}",
+            "last_order_date": last.get(c["customer_id"]),
+            "orders": orders[c["customer_id"]],
+            "revenue": round(revenue[c["customer_id"]], 2),
+        }
+        for c in pros
+    ]
+    expected.sort(key=lambda row: (-row["revenue"], row["customer_id"]))
+    assert answer(world, "store_pro_accounts") == expected
+    assert expected and all(row["company_name"] for row in expected) and expected[0]["orders"] > 1
+
+
 def test_sample_queries_script_runs_everything(world, capsys):
     assert sample_queries.main(world["settings"]) == 0
     out, _ = capsys.readouterr()

@@ -162,17 +162,35 @@ class ProductPool:
             size.append(len(found))
             members.append(found)
             keys.append(t + share)
+        start.append(sum(size))  # and last, the whole pool
+        size.append(len(everything))
+        members.append(everything)
         self.members, self.keys = np.concatenate(members), np.concatenate(keys)
         self.start, self.size = np.array(start), np.array(size)
 
     def pick(self, rng: np.random.Generator, types: np.ndarray, owner: np.ndarray) -> np.ndarray:
-        """One product per line of the given type, cheaper ones more often; lines of one order that share a type
-        get different products (while the type has enough)."""
+        """One product per line of the given type, cheaper ones more often; a product drawn twice for one order
+        moves on to the next of its line's type, and when the type has no other, to the next of the pool."""
         at = np.minimum(np.searchsorted(self.keys, types + rng.random(len(types)), side="right"), len(self.keys) - 1)
-        place = at - self.start[types]
-        order = np.lexsort((types, owner))  # by order, then type
-        same = (owner[order][1:] == owner[order][:-1]) & (types[order][1:] == types[order][:-1])
-        run_start = np.flatnonzero(np.r_[True, ~same])
-        run_of = np.repeat(run_start, np.diff(np.r_[run_start, len(order)]))
-        place[order] = place[order][run_of] + np.arange(len(order)) - run_of  # the n-th of a type: n places on
-        return self.members[self.start[types] + place % self.size[types]]
+        start, size = self.start[types], self.size[types]
+        place, again = self._apart(at - start, start, size, owner)
+        if again.any():  # the line's type is short of products: any other of the pool
+            start[again], size[again] = self.start[-1], self.size[-1]
+            place, again = self._apart(np.where(again, place, place % size), start, size, owner)
+        return self.members[start + place % size]
+
+    def _apart(
+        self, place: np.ndarray, start: np.ndarray, size: np.ndarray, owner: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Places moved on until no order holds a product twice, or as far as the ranges allow; and the lines
+        still repeating a product of their order."""
+        again = np.zeros(len(place), dtype=bool)
+        for _ in range(int(size.max(initial=0))):
+            product = self.members[start + place % size]
+            order = np.lexsort((product, owner))  # by order, then product: a repeat follows its first
+            again[:] = False
+            again[order[1:]] = (owner[order][1:] == owner[order][:-1]) & (product[order][1:] == product[order][:-1])
+            if not again.any():
+                break
+            place[again] += 1
+        return place, again

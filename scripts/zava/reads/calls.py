@@ -95,6 +95,8 @@ def bind_earlier(value: Any, earlier: list) -> Any:
         if not isinstance(marker, Earlier):
             return marker
         result = earlier[marker.step]
+        if result is None:  # a FindOne that found nothing: no value for the calls after it
+            raise KitError(f"no document has the {marker.field} a later call reads: nothing matches the parameters")
         return [doc[marker.field] for doc in result] if marker.each else result[marker.field]
 
     return substitute(value, read)

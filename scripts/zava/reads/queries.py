@@ -20,6 +20,7 @@ from pymongo.database import Database
 from zava.catalog.loader import MONTHS
 from zava.errors import ConfigError, KitError
 from zava.model.rules import EARNS_REVENUE, LIVE, LOW_STOCK, UNITS_TO_ORDER
+from zava.model.shoppers import DIY, PRO, SEGMENT_NAMES
 from zava.reads.calls import (
     KEY_SEPARATOR,
     Aggregate,
@@ -92,6 +93,8 @@ def run_query(db: Database, query: SampleQuery, params: Params) -> Any:
 
 
 PRODUCT_NAMES = {"_id": 0, "product_id": 1, "product_name": 1, "sku": 1}
+CUSTOMER_NAMES = {"_id": 0, "customer_id": 1, "first_name": 1, "last_name": 1, "company_name": 1}
+PRO_SEGMENT, DIY_SEGMENT = SEGMENT_NAMES[PRO], SEGMENT_NAMES[DIY]  # every customer is one or the other
 CATALOG_FIELDS = {"_id": 0, "product_id": 1, "sku": 1, "product_name": 1, "category_id": 1, "base_price": 1}
 
 
@@ -149,6 +152,105 @@ def _top_products(p: Params, results: list) -> list:
         }
         for r in results[0]
     ]
+
+
+def _name(customer: dict) -> str:
+    return f"{customer['first_name']} {customer['last_name']}"
+
+
+def _bought_together(p: Params, results: list) -> dict:
+    """The products sharing most orders with this one: each one's orders together, and their share of its orders."""
+    product, its_items, together, names = results
+    its_orders = len({i["order_id"] for i in its_items})
+    counted = sorted(((len(set(r["orders"])), r["_id"]) for r in together), key=lambda c: (-c[0], c[1]))[:10]
+    named = {d["product_id"]: d for d in names}
+    return {
+        "product": product,
+        "orders": its_orders,
+        "bought_with": [
+            {
+                "product_id": product_id,
+                "sku": named[product_id]["sku"],
+                "product_name": named[product_id]["product_name"],
+                "orders": orders,
+                "share": round(orders / its_orders, 3),
+            }
+            for orders, product_id in counted
+        ],
+    }
+
+
+def _top_customers(p: Params, results: list) -> list:
+    customers = {c["customer_id"]: c for c in results[1]}
+    return [
+        {
+            "customer_id": r["_id"],
+            "name": _name(customers[r["_id"]]),
+            "company_name": customers[r["_id"]].get("company_name"),
+            "orders": r["orders"],
+            "revenue": round(r["revenue"], 2),
+        }
+        for r in results[0]
+    ]
+
+
+def _segments(p: Params, results: list) -> list:
+    """Each customer's orders and revenue, added up by segment: the pros', and everyone else's (homeowners)."""
+    pros = {c["customer_id"] for c in results[0]}
+    totals = {name: {"buyers": 0, "orders": 0, "revenue": 0.0} for name in SEGMENT_NAMES}
+    for row in results[1]:
+        segment = totals[PRO_SEGMENT if row["_id"] in pros else DIY_SEGMENT]
+        segment["buyers"] += 1
+        segment["orders"] += row["orders"]
+        segment["revenue"] += row["revenue"]
+    revenue = sum(t["revenue"] for t in totals.values()) or 1.0
+    return [
+        {
+            "segment": name,
+            "buyers": t["buyers"],
+            "orders": t["orders"],
+            "revenue": round(t["revenue"], 2),
+            "revenue_share": round(t["revenue"] / revenue, 3),
+        }
+        for name, t in totals.items()
+    ]
+
+
+def _customer_categories(p: Params, results: list) -> list:
+    """Fold the customer's lines and revenue per product into categories, most lines first."""
+    _, per_product, products, categories = results
+    category_of = {d["product_id"]: d["category_id"] for d in products}
+    names = {c["category_id"]: c["category_name"] for c in categories}
+    lines: dict[str, int] = {}
+    revenue: dict[str, float] = {}
+    for row in per_product:
+        category = category_of[row["_id"]]
+        lines[category] = lines.get(category, 0) + row["lines"]
+        revenue[category] = revenue.get(category, 0.0) + row["revenue"]
+    ranked = sorted(lines, key=lambda c: (-lines[c], -round(revenue[c], 2), c))
+    return [
+        {"category_id": c, "category_name": names[c], "lines": lines[c], "revenue": round(revenue[c], 2)}
+        for c in ranked
+    ]
+
+
+def _pro_accounts(p: Params, results: list) -> list:
+    """The store's pros with their last order, and orders and revenue since `year_since`, most revenue first."""
+    pros, last_orders, year = results
+    last = {r["_id"]: r["last_order_date"] for r in last_orders}
+    sums = {r["_id"]: r for r in year}
+    rows = [
+        {
+            "customer_id": c["customer_id"],
+            "company_name": c.get("company_name"),
+            "name": _name(c),
+            "last_order_date": last.get(c["customer_id"]),
+            "orders": sums[c["customer_id"]]["orders"] if c["customer_id"] in sums else 0,
+            "revenue": round(sums[c["customer_id"]]["revenue"], 2) if c["customer_id"] in sums else 0.0,
+        }
+        for c in pros
+    ]
+    return sorted(rows, key=lambda r: (-r["revenue"], r["customer_id"]))
 
 
 QUERIES: tuple[SampleQuery, ...] = (
@@ -485,6 +587,163 @@ QUERIES: tuple[SampleQuery, ...] = (
             {"month": x["_id"], "orders": x["orders"], "revenue": round(x["revenue"], 2)} for x in r[0]
         ],
         note="`trend_since` is the first day of the month a year back, so every month shown is whole but the last.",
+    ),
+    SampleQuery(
+        name="bought_together",
+        title="Frequently bought together: the 10 products that share most orders with one (by SKU)",
+        calls=(
+            FindOne(collection="products", filter={"sku": P.sku}, projection=PRODUCT_NAMES),
+            Find(
+                collection="order_items",
+                filter={"product_id": Earlier(0, "product_id"), **LIVE},
+                projection={"_id": 0, "order_id": 1},
+            ),
+            Aggregate(
+                collection="order_items",
+                pipeline=[
+                    {
+                        "$match": {
+                            "order_id": {"$in": Earlier(1, "order_id", each=True)},
+                            **LIVE,
+                            "product_id": {"$ne": Earlier(0, "product_id")},
+                        }
+                    },
+                    {"$group": {"_id": "$product_id", "orders": {"$addToSet": "$order_id"}}},
+                ],
+            ),
+            Find(
+                collection="products",
+                filter={"product_id": {"$in": Earlier(2, "_id", each=True)}},
+                projection=PRODUCT_NAMES,
+            ),
+        ),
+        finish=_bought_together,
+        results=("boughtProduct", "boughtProductItems", "boughtWith", "boughtWithNames"),
+        note="`orders` counts the orders holding both products (an order can hold a product on two lines, hence "
+        "`$addToSet`); `share` is that count over the orders holding the scanned product. The script counts, ranks "
+        "and keeps the top 10: on the local server, any stage after the `$group` but `$sort` and `$limit` makes the "
+        "pipeline scan the whole collection (seconds). DQL has no joins: the app reads the other items of the "
+        "product's orders from its local `order_items` (`order_id IN` their ids) and counts them itself.",
+    ),
+    SampleQuery(
+        name="store_top_customers",
+        title="A store's top 10 customers by revenue over the last year",
+        calls=(
+            Aggregate(
+                collection="orders",
+                pipeline=[
+                    {"$match": {"store_id": P.store_id, "order_date": {"$gte": P.year_since}, **EARNS_REVENUE, **LIVE}},
+                    {"$group": {"_id": "$customer_id", "orders": {"$sum": 1}, "revenue": {"$sum": "$total"}}},
+                    {"$sort": {"revenue": -1, "_id": 1}},
+                    {"$limit": 10},
+                ],
+            ),
+            Find(
+                collection="customers",
+                filter={"customer_id": {"$in": Earlier(0, "_id", each=True)}},
+                projection=CUSTOMER_NAMES,
+            ),
+        ),
+        finish=_top_customers,
+        results=("topCustomers", "topCustomerNames"),
+        note="Names come from `customers` (a pro's with its `company_name`). DQL has no joins: the app takes each "
+        "name from `customer_name` on the customer's orders it holds.",
+    ),
+    SampleQuery(
+        name="revenue_by_segment",
+        title="Revenue and orders by customer segment: pros and homeowners (diy)",
+        calls=(
+            Find(collection="customers", filter={"segment": PRO_SEGMENT}, projection={"_id": 0, "customer_id": 1}),
+            Aggregate(
+                collection="orders",
+                pipeline=[
+                    {"$match": {**EARNS_REVENUE, **LIVE}},
+                    {"$group": {"_id": "$customer_id", "orders": {"$sum": 1}, "revenue": {"$sum": "$total"}}},
+                ],
+            ),
+        ),
+        finish=_segments,
+        results=("proCustomers", "revenueByCustomer"),
+        dql_calls=(0, 1),
+        note="Orders do not carry the segment, so the server sums each customer's orders and the client adds them up "
+        "by segment: the pros' ids, and every other customer as a homeowner. A `$lookup` of each customer, or a "
+        "`$cond` over the pros' ids, takes seconds on the local server. `buyers` counts the segment's customers with "
+        "revenue.",
+    ),
+    SampleQuery(
+        name="customer_categories",
+        title="A customer's usual categories: their lines and revenue per category, most lines first",
+        calls=(
+            Find(
+                collection="orders",
+                filter={"customer_id": P.customer_id, **EARNS_REVENUE, **LIVE},
+                projection={"_id": 0, "order_id": 1},
+            ),
+            Aggregate(
+                collection="order_items",
+                pipeline=[
+                    {"$match": {"order_id": {"$in": Earlier(0, "order_id", each=True)}, **LIVE}},
+                    {"$group": {"_id": "$product_id", "lines": {"$sum": 1}, "revenue": {"$sum": "$line_total"}}},
+                ],
+            ),
+            Find(
+                collection="products",
+                filter={"product_id": {"$in": Earlier(1, "_id", each=True)}},
+                projection={"_id": 0, "product_id": 1, "category_id": 1},
+            ),
+            Find(
+                collection="categories",
+                filter={},
+                projection={"_id": 0, "category_id": 1, "category_name": 1},
+                sort={"category_id": 1},
+            ),
+        ),
+        finish=_customer_categories,
+        results=("customerOrders", "customerProducts", "customerProductCategories", "categoryNames"),
+        note="Items carry neither the customer nor the category: the server sums the items of the customer's orders "
+        "that earn revenue per product, and the client folds products into categories (a `$lookup` of each item "
+        "takes seconds on the local server). DQL has no joins: the app reads those orders' items and their "
+        "products' categories from its local collections.",
+    ),
+    SampleQuery(
+        name="store_pro_accounts",
+        title="A store's pro accounts: company, last order, and orders and revenue over the last year",
+        calls=(
+            Find(
+                collection="customers",
+                filter={"primary_store_id": P.store_id, "segment": PRO_SEGMENT, **LIVE},
+                projection=CUSTOMER_NAMES,
+                sort={"customer_id": 1},
+            ),
+            Aggregate(
+                collection="orders",
+                pipeline=[
+                    {"$match": {"customer_id": {"$in": Earlier(0, "customer_id", each=True)}, **LIVE}},
+                    {"$group": {"_id": "$customer_id", "last_order_date": {"$max": "$order_date"}}},
+                ],
+            ),
+            Aggregate(
+                collection="orders",
+                pipeline=[
+                    {
+                        "$match": {
+                            "customer_id": {"$in": Earlier(0, "customer_id", each=True)},
+                            "order_date": {"$gte": P.year_since},
+                            **EARNS_REVENUE,
+                            **LIVE,
+                        }
+                    },
+                    {"$group": {"_id": "$customer_id", "orders": {"$sum": 1}, "revenue": {"$sum": "$total"}}},
+                    {"$sort": {"revenue": -1, "_id": 1}},
+                ],
+            ),
+        ),
+        finish=_pro_accounts,
+        results=("storePros", "proLastOrders", "proYearRevenue"),
+        note="The pros whose primary store this is, wherever they ordered. The last order is any live order, a "
+        "cancelled one too; orders and revenue count the orders that earn revenue since `year_since`. Two "
+        "aggregates, because one `$group` summing a `$cond` takes seconds on the local server. DQL has no joins: "
+        "the app reads the pros' orders from its local `orders` (`customer_id IN` their ids).",
     ),
 )
 

@@ -231,8 +231,7 @@ class Simulator:
         category = self.baskets.categories(self.rng, segment, holiday, month, home=None)
         types, _ = self.baskets.line_types(self.rng, segment, month, category, lines)
         picked = ProductPool(self.baskets, pool).pick(self.rng, types, np.zeros(len(types), dtype=np.int64))
-        picked, first = np.unique(picked, return_index=True)  # a type short of products may give one twice
-        factor = self.baskets.quantity_factor(segment, types[first])
+        factor = self.baskets.quantity_factor(segment, types)
         wanted, discount, unit = draw_lines(self.rng, self.price_cents[picked], store.order_value, factor)
         buyer = self._customer(store.store_id, int(segment[0]))
 
