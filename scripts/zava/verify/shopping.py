@@ -88,7 +88,7 @@ class Shopping:
             _, weekday, hour = local_time(order["order_date"])
             pro = self.segment.get(customer) == SEGMENT_NAMES[PRO]
             self.store_orders[weekday < 5 and hour < PRO_MORNINGS, pro] += 1
-        if earns_revenue(order) and isinstance(order.get("total"), (int, float)):
+        if "status" in order and earns_revenue(order) and isinstance(order.get("total"), (int, float)):
             self.revenue[customer] += order["total"]
         types = sorted({t for t in (self.type_of.get(i.get("product_id")) for i in lines) if t})
         self.baskets += 1
