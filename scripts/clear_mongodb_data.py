@@ -8,6 +8,7 @@ import time
 from common import connected
 from zava.cli import base_parser, cli
 from zava.console import confirm, ok, say, table
+from zava.ditto.connector import LEFT_TO_THE_CONNECTOR
 from zava.mongo.admin import clear_collections, existing_counts
 
 
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
             ok(f"nothing to delete: the project's collections on {config.database!r} are empty or absent")
             return 0
         say(table(["collection", "documents"], counts.items()))
+        say(LEFT_TO_THE_CONNECTOR)
         confirm(
             f"All {sum(counts.values()):,} documents above will be deleted from {config.database!r} "
             "(indexes and collection options stay).",

@@ -11,9 +11,10 @@ import sys
 from common import ConfigError, KitError, connect, load_config, server_errors
 from zava.cli import base_parser, cli
 from zava.console import ok, say, table, warn
+from zava.ditto.connector import UNSYNCED
 from zava.ditto.http_api import DittoClient
 from zava.mongo.server import server_info
-from zava.verify.sync_check import COUNT_QUERY, HEADERS, MODES, details, wait_for_sync
+from zava.verify.sync_check import COUNT_QUERY, HEADERS, MODES, details, metadata_line, rejected_writes, wait_for_sync
 
 
 @cli
@@ -47,15 +48,28 @@ def main(argv: list[str] | None = None) -> int:
         if ditto.count_refused and not args.quiet:
             say(f"Ditto refused SELECT COUNT(*) ({ditto.count_refused}); counted with /store/count ({COUNT_QUERY})")
         print(table(HEADERS, [c.row() for c in checks]))
+        if not args.quiet:
+            say(metadata_line(checks))
         for line in details(checks):
             warn(line)
+        rejected = rejected_writes(db)
+        for line in rejected.examples if rejected else []:
+            warn(f"rejected by MongoDB: {line}")
+        problems = []
         if behind:
             waited = f" after waiting {args.wait:g} s" if args.wait else ""
-            raise KitError(f"MongoDB and Ditto are not in sync{waited}: {'; '.join(behind)}")
+            problems.append(f"MongoDB and Ditto are not in sync{waited}: {'; '.join(behind)}")
+        if rejected and rejected.count:
+            problems.append(
+                f"MongoDB rejected {rejected.count:,} device writes (the connector keeps them in {UNSYNCED})"
+            )
+        if problems:
+            raise KitError("; ".join(problems))
         documents, sampled = sum(c.mongo_count for c in checks), sum(c.sampled for c in checks)
+        parked = "none" if rejected else f"no {UNSYNCED} collection yet"
         ok(
             f"MongoDB and Ditto are in sync: {len(checks)} collections, "
-            f"{documents:,} documents, {sampled:,} compared field by field"
+            f"{documents:,} documents, {sampled:,} compared field by field; device writes MongoDB rejected: {parked}"
         )
         return 0
 

@@ -91,6 +91,19 @@ def test_report_still_passes_after_simulated_activity(reportable, settings, caps
     assert number(counts["order_items"][0]) == reportable.order_items.count_documents({})
 
 
+def test_the_connectors_metadata_is_not_a_broken_document(reportable, settings, capsys):
+    """Five documents in each of five synced collections carry `_mdb` as in Ditto's connector guide (its `ct` an
+    array): every rule still passes, and the report counts them as the connector's."""
+    for name in ("stores", "customers", "inventory", "orders", "order_items"):
+        for doc in reportable[name].find({}, {"_id": 1, "store_id": 1, "product_id": 1}).sort("_id", 1).limit(5):
+            where = {k: doc[k] for k in ("store_id", "product_id")} if name == "inventory" else {"_id": doc["_id"]}
+            metadata = {"_id": doc["_id"], "ct": [1737496378, 185], "tm": {"_id": 7}}
+            assert reportable[name].update_one(where, {"$set": {"_mdb": metadata}}).modified_count == 1
+    assert data_report.main(settings) == 0, capsys.readouterr().err
+    figures = printed_table(capsys.readouterr().out, "measure", "value", "target")
+    assert figures["documents with the connector's metadata (_mdb)"][0] == "25"
+
+
 def _first_item(db):
     return db.order_items.find_one({}, sort=[("order_id", 1), ("_id", 1)])
 

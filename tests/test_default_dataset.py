@@ -107,7 +107,10 @@ def test_constants_are_declared_once_and_every_dql_block_shows_its_arguments():
     assert len(consts) == len(set(consts)), "a name declared twice fails when blocks are pasted into one session"
     assert {const for const, _ in COMPUTED.values()} <= set(consts)
     js = blocks("js")
-    for name, dql in blocks("sql").items():
+    for block, dql in blocks("sql").items():
+        name = block.partition("#")[0]
+        statements = [line for line in dql.splitlines() if not line.startswith("-- ")]
+        assert len(statements) == 1 and ";" not in statements[0], f"{block}: one statement per block (one execute)"
         if name not in js and not name.startswith("product_search"):
             continue  # the subscriptions and updates sections: their statements carry no arguments
         wanted = set(re.findall(r"(?<!:):(\w+)", dql))

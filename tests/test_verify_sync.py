@@ -16,10 +16,11 @@ import pytest
 import verify_sync
 from common import ConfigError, KitError
 from helpers import free_port, http_server, run_script
+from zava.ditto.connector import UNSYNCED
 from zava.ditto.http_api import DittoClient, cloud_endpoint
 from zava.model.collections import COLLECTIONS
 from zava.mongo.server import server_info
-from zava.verify.sync_check import compare, differences
+from zava.verify.sync_check import REJECTED_SHOWN, compare, differences
 
 KEY = "dtto-api-key-7f3a9c21-do-not-leak"
 APP_ID = "2b9a5c1e-0f4d-4c7a-9e1b-5d6f7a8b9c0d"
@@ -35,8 +36,15 @@ def key_of(doc_id: object) -> str:
     return json.dumps(doc_id, sort_keys=True)
 
 
+def connector_metadata(doc_id: object, seconds: int = 1737496378) -> dict:
+    """The connector's `_mdb` field, shaped as in Ditto's own connector guide (a MongoDB document read back after
+    the connector ran): {"_id": …, "ct": [seconds, counter], "tm": {"_id": 7}}."""
+    return {"_id": doc_id, "ct": [seconds, 185], "tm": {"_id": 7}}
+
+
 def as_ditto(collection, doc: dict) -> dict:
-    """The document as the connector writes it: JSON values, _id from the collection's ID fields."""
+    """The document as the connector writes it: JSON values, _id from the collection's ID fields, and the
+    connector's metadata."""
     fields = collection.id_fields
     if fields == ("_id",):
         ditto_id = doc["_id"]
@@ -44,7 +52,7 @@ def as_ditto(collection, doc: dict) -> dict:
         ditto_id = doc[fields[0]]
     else:
         ditto_id = {f: doc[f] for f in fields}
-    return json.loads(json.dumps({**doc, "_id": ditto_id}))
+    return json.loads(json.dumps({**doc, "_id": ditto_id, "_mdb": connector_metadata(ditto_id)}))
 
 
 class DittoStub:
@@ -220,6 +228,48 @@ def test_in_sync_exits_0_with_the_table(loaded, stub, shared_dataset, capsys) ->
     local_note = "MongoDB is the local server: the Ditto connector cannot sync from it"
     assert (local_note in err) == server_info(db.client).is_local
     assert not [s for s, _ in stub.statements if not (COUNT.fullmatch(s) or BY_ID.fullmatch(s))]
+
+
+def test_the_connectors_metadata_is_left_out_on_both_sides_and_said(loaded, stub, shared_loaded, capsys) -> None:
+    """MongoDB documents carrying `_mdb` as the connector leaves it (other values than Ditto's copy holds) are in
+    sync; a real difference next to it is still found."""
+    marked = ("stores", "products", "customers", "orders", "order_items")
+    for name in marked:
+        for doc in shared_loaded[name].find().sort("_id", 1):  # every one: the sample takes some of them
+            shared_loaded[name].update_one({"_id": doc["_id"]}, {"$set": {"_mdb": connector_metadata(doc["_id"], 9)}})
+    sampled = {c.name: min(20, shared_loaded[c.name].count_documents({})) for c in SYNCED}
+    code, rows, _, err = run(loaded, capsys)
+    assert code == 0, err
+    assert (
+        f"not compared: the connector's metadata (_mdb), on {sum(sampled[n] for n in marked)} of "
+        f"{sum(sampled.values())} compared documents in MongoDB and {sum(sampled.values())} of their copies in Ditto"
+    ) in err
+    stub.alter("orders", "order_00000001", "total", 0.5)
+    stub.alter("orders", "order_00000001", "_mdb.ct", [1, 2])
+    code, rows, _, err = run(loaded, capsys)
+    assert code == 1 and rows["orders"][5] == "1"
+    line = next(x for x in err.splitlines() if "orders order_00000001:" in x)
+    assert "total: MongoDB" in line and "_mdb" not in line
+
+
+def test_device_writes_mongodb_rejected_are_counted_named_and_exit_1(loaded, stub, shared_loaded, capsys) -> None:
+    parked = shared_loaded[UNSYNCED]
+    try:
+        parked.insert_many([{"_id": f"w-{n}", "reason": f"Document failed validation {n}"} for n in range(7)])
+        code, _, _, err = run(loaded, capsys)
+        assert code == 1
+        assert err.count("rejected by MongoDB: ") == REJECTED_SHOWN
+        assert "rejected by MongoDB: w-0: Document failed validation 0" in err
+        assert err.strip().splitlines()[-1] == (
+            f"error: MongoDB rejected 7 device writes (the connector keeps them in {UNSYNCED})"
+        )
+        parked.delete_many({})
+        code, _, _, err = run(loaded, capsys)
+        assert code == 0 and "device writes MongoDB rejected: none" in err
+    finally:
+        shared_loaded.drop_collection(UNSYNCED)
+    code, _, _, err = run(loaded, capsys)
+    assert code == 0 and f"device writes MongoDB rejected: no {UNSYNCED} collection yet" in err
 
 
 def test_sample_is_deterministic_spread_and_uses_the_mapped_ids(loaded, stub, capsys) -> None:

@@ -1,4 +1,5 @@
-"""The Ditto MongoDB Connector's view of the collections: ID mapping, and its configuration as JSON or YAML."""
+"""The Ditto MongoDB Connector's view of the collections: ID mapping, its configuration as JSON or YAML, and what
+the connector itself keeps in the database (a metadata field on synced documents, two collections of its own)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,28 @@ from zava.errors import ConfigError
 from zava.model.collections import COLLECTIONS, Collection
 
 MATCH_ID = ("_id",)
+# The connector's bookkeeping on each document it has synced, in MongoDB and in Ditto (e.g. "_mdb": {"_id": …,
+# "ct": [1737496378, 185], "tm": {"_id": 7}}): never the kit's data, never compared, never flagged.
+METADATA_FIELDS: tuple[str, ...] = ("_mdb",)
+SESSIONS, UNSYNCED = "__ditto_connector_sessions", "__ditto_unsynced_documents"  # its collections: never touched
+LEFT_TO_THE_CONNECTOR = (  # what a clear or a reload does to the connector's things, in one line
+    f"the Ditto connector's metadata ({', '.join(METADATA_FIELDS)}) goes with each document replaced or deleted; "
+    f"its own collections ({SESSIONS}, {UNSYNCED}) are left alone"
+)
 DOCS_URL = "https://docs.ditto.live/ditto-server/operator/connectors/mongodb"
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"}
 _K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def metadata_in(document: dict[str, Any]) -> list[str]:
+    """The connector's metadata fields a document carries."""
+    return [name for name in METADATA_FIELDS if name in document]
+
+
+def without_metadata(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without the connector's metadata fields."""
+    return {key: value for key, value in document.items() if key not in METADATA_FIELDS}
 
 
 def synced() -> list[Collection]:

@@ -213,8 +213,3 @@ def to_dql(call: Call) -> str:
 def query_statements(query: SampleQuery) -> tuple[str, ...]:
     """The query's DQL statements, one per call an app makes: each is its own execute call."""
     return tuple(to_dql(call) for call in query.ditto_calls())
-
-
-def query_dql(query: SampleQuery) -> str:
-    """The query's DQL: one statement per call an app makes in DQL, separated by ";"."""
-    return ";\n".join(to_dql(call) for call in query.ditto_calls())

@@ -6,7 +6,7 @@ from dataclasses import fields
 from typing import Any
 
 from zava.ditto.dql import SUBSCRIPTIONS, UPDATES
-from zava.ditto.translate import query_dql
+from zava.ditto.translate import query_statements
 from zava.model.indexes import VECTOR_COLLECTION, VECTOR_PATH
 from zava.model.rules import LIVE
 from zava.reads.calls import params_in
@@ -70,28 +70,26 @@ def args_line(query: SampleQuery, names: list[str]) -> str:
     return "-- args: " + js({name: values[name] for name in names})
 
 
-PROVEN_NOTE = (
-    "{what} {is_are} not in the functions and operators Ditto's DQL reference lists; `python "
+SUBSTR_NOTE = (
+    "Ditto's DQL reference lists `SUBSTR` without saying whether it counts from 0 or 1; `python "
     "scripts/ditto_local_check.py` runs this DQL on a real local Ditto store (Ditto Python SDK 5.x, strict mode off) "
     "and gets MongoDB's answer, and the test suite does so wherever the SDK is installed."
 )
 
 
-def undocumented(dql: str) -> list[str]:
-    """The constructs of `dql` outside Ditto's documented function and operator lists."""
-    return [name for name, mark in (("`SUBSTR(...)`", "SUBSTR("), ("`IN [...]`", " IN [")) if mark in dql]
+def substr_note(statements: tuple[str, ...]) -> list[str]:
+    return [SUBSTR_NOTE, ""] if any("SUBSTR(" in dql for dql in statements) else []
 
 
-def proven_note(dql: str) -> list[str]:
-    found = undocumented(dql)
-    if not found:
-        return []
-    return [PROVEN_NOTE.format(what=" and ".join(found), is_are="are" if len(found) > 1 else "is"), ""]
-
-
-def dql_block(query: SampleQuery) -> list[str]:
-    names = params_in(query.ditto_calls())
-    return ([args_line(query, names)] if names else []) + [query_dql(query)]
+def dql_blocks(query: SampleQuery) -> list[str]:
+    """One block per statement, each pasted as one `execute` call with its arguments above it."""
+    lines = []
+    for call, dql in zip(query.ditto_calls(), query_statements(query)):
+        names = params_in([call])
+        lines += ["```sql", *([args_line(query, names)] if names else []), dql, "```", ""]
+    if len(query.ditto_calls()) > 1:
+        lines += ["Each block is its own `execute` call: one DQL statement per call.", ""]
+    return lines
 
 
 def text_search_block() -> list[str]:
@@ -146,8 +144,8 @@ def markdown() -> str:
     for query in QUERIES:
         lines += [f"## `{query.name}`: {query.title}", "", "MongoDB (mongosh):", "", "```js"]
         lines += mongosh_block(query)
-        lines += ["```", "", "Ditto (DQL):", "", "```sql", *dql_block(query), "```", ""]
-        lines += proven_note(query_dql(query))
+        lines += ["```", "", "Ditto (DQL):", "", *dql_blocks(query)]
+        lines += substr_note(query_statements(query))
         if query.note:
             lines += [query.note, ""]
     lines += [
@@ -194,9 +192,6 @@ def markdown() -> str:
         lines += [f"### {role}", "", "| subscription | for |", "|---|---|"]
         lines += [f"| `{s.dql}` | {s.purpose} |" for s in statements]
         lines.append("")
-        for s in statements:
-            if undocumented(s.dql):
-                lines += [f"`{s.dql}`: `IN [...]` is proven on the real SDK by the queries above that use it.", ""]
     lines += [
         "## Ditto updates the apps issue",
         "",
@@ -212,11 +207,9 @@ def markdown() -> str:
             "",
             statement.purpose[0].upper() + statement.purpose[1:] + ".",
             "",
-            "```sql",
-            *statement.statements,
-            "```",
-            "",
         ]
+        for one in statement.statements:
+            lines += ["```sql", one, "```", ""]
         if len(statement.statements) > 1:
-            lines += ["Each line is its own `execute` call: one DQL statement per call.", ""]
+            lines += ["Each block is its own `execute` call: one DQL statement per call.", ""]
     return "\n".join(lines).rstrip() + "\n"

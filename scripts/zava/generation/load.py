@@ -13,6 +13,7 @@ from pymongo.errors import PyMongoError
 from zava.catalog.embeddings import provider_from_settings
 from zava.catalog.loader import load_catalog
 from zava.console import confirm, say
+from zava.ditto.connector import LEFT_TO_THE_CONNECTOR
 from zava.errors import Interrupted, KitError
 from zava.generation.dataset import Dataset, DatasetSpec
 from zava.generation.loader import DigestSink, JsonLinesSink, LoadStats, MongoSink, Sink, load, written
@@ -60,6 +61,8 @@ def prepare_mongo(config: Config, filters: reload.Filters | None, assume_yes: bo
         replaced = reload.present(db, filters)
         if replaced:
             listing = ", ".join(f"{name} {n:,}" for name, n in replaced.items())
+            if not quiet:
+                say(LEFT_TO_THE_CONNECTOR)
             confirm(
                 f"Database {config.database!r} already holds {'data' if filters is None else 'this part'} "
                 f"({listing}); it will be replaced (collections, their options and indexes are kept).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from bson import Decimal128, ObjectId, json_util
 from bson.json_util import CANONICAL_JSON_OPTIONS
 from pymongo.database import Database
 
-from zava.ditto.connector import ditto_id, synced
+from zava.ditto.connector import METADATA_FIELDS, UNSYNCED, ditto_id, metadata_in, synced, without_metadata
 from zava.ditto.http_api import DittoClient, Refused
 from zava.errors import KitError
 from zava.http_retry import backoff
@@ -28,6 +29,9 @@ COUNT_DQL = "SELECT COUNT(*) AS n FROM {collection} WHERE deleted = false"
 COUNT_QUERY = "deleted == false"
 FETCH_DQL = "SELECT * FROM {collection} WHERE _id = :id"
 MODES = ("json", "ejson")  # the connector's per-collection `mode`; the kit's configuration uses json
+REJECTED_SHOWN = 5  # device writes MongoDB rejected: how many are named
+# what may say why a parked write was rejected: the first of these a document of UNSYNCED holds is shown
+REASON_FIELDS = ("reason", "error", "errmsg", "message", "code")
 
 
 @dataclass
@@ -40,6 +44,7 @@ class CollectionCheck:
     sampled: int = 0
     missing: list[str] = field(default_factory=list)
     differing: dict[str, list[str]] = field(default_factory=dict)
+    metadata: Counter = field(default_factory=Counter)  # "MongoDB" / "Ditto" -> compared documents with metadata
 
     @property
     def matching(self) -> int:
@@ -154,10 +159,11 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[str]:
 def compare(
     collection: Collection, mongo_doc: dict[str, Any], ditto_doc: dict[str, Any], mode: str = "json"
 ) -> list[str]:
-    """Differences between a MongoDB document and its Ditto copy, _id by the connector's mapping."""
-    wanted = {k: expected_value(v, mode) for k, v in mongo_doc.items()}
+    """Differences between a MongoDB document and its Ditto copy, _id by the connector's mapping; the connector's
+    metadata on either side is not compared."""
+    wanted = {k: expected_value(v, mode) for k, v in without_metadata(mongo_doc).items()}
     wanted["_id"] = expected_value(ditto_id(collection, mongo_doc), mode)
-    return differences(wanted, ditto_doc)
+    return differences(wanted, without_metadata(ditto_doc))
 
 
 def sample(db: Database, name: str, size: int, total: int) -> list[dict[str, Any]]:
@@ -200,6 +206,8 @@ def check_collection(
         wanted = ditto_id(collection, doc)
         found = ditto.execute(FETCH_DQL.format(collection=collection.name), {"id": wanted})
         check.sampled += 1
+        check.metadata["MongoDB"] += bool(metadata_in(doc))
+        check.metadata["Ditto"] += bool(found and metadata_in(found[0]))
         if not found:
             check.missing.append(show(wanted, 200))
         elif problems := compare(collection, doc, found[0], mode):
@@ -235,6 +243,37 @@ def wait_for_sync(
             on_retry(behind, delay)
         time.sleep(delay)
         rounds += 1
+
+
+def metadata_line(checks: list[CollectionCheck]) -> str:
+    """Which connector fields the comparison left out, and on how many of the compared documents they were."""
+    sampled = sum(c.sampled for c in checks)
+    found = sum((c.metadata for c in checks), Counter())
+    return (
+        f"not compared: the connector's metadata ({', '.join(METADATA_FIELDS)}), on {found['MongoDB']:,} of "
+        f"{sampled:,} compared documents in MongoDB and {found['Ditto']:,} of their copies in Ditto"
+    )
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Device writes MongoDB rejected, as the connector parks them in UNSYNCED: how many, the first few named."""
+
+    count: int
+    examples: list[str]
+
+
+def rejected_writes(db: Database, limit: int = REJECTED_SHOWN) -> Rejected | None:
+    """What the connector could not write to MongoDB; None when it has not made its collection (yet)."""
+    if UNSYNCED not in db.list_collection_names(filter={"name": UNSYNCED}):
+        return None
+    parked = db[UNSYNCED]
+    examples = []
+    for doc in parked.find().sort("_id", 1).limit(limit):
+        reason = next((doc[k] for k in REASON_FIELDS if k in doc), None)
+        said = show(reason, 120) if reason is not None else "fields " + ", ".join(map(str, doc))
+        examples.append(f"{show(doc.get('_id'), 80)}: {said}")
+    return Rejected(parked.count_documents({}), examples)
 
 
 def details(checks: list[CollectionCheck], limit: int = 10) -> list[str]:
