@@ -71,7 +71,7 @@ def args_line(query: SampleQuery, names: list[str]) -> str:
 
 
 SUBSTR_NOTE = (
-    "Ditto's DQL reference lists `SUBSTR` without saying whether it counts from 0 or 1; `python "
+    "Ditto's DQL pages do not say whether `SUBSTR` counts from 0 or 1; `python "
     "scripts/ditto_local_check.py` runs this DQL on a real local Ditto store (Ditto Python SDK 5.x, strict mode off) "
     "and gets MongoDB's answer, and the test suite does so wherever the SDK is installed."
 )
