@@ -75,6 +75,44 @@ def first_paint_ms(driver, url: str) -> float:
     return float(painted)
 
 
+def set_width(driver, width: int, height: int = 900) -> None:
+    """Lay the page out as a screen `width` CSS pixels wide (a phone below 700: touch, the viewport meta tag)."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+
+
+# Each panel of the dashboard, and the elements that must stay whole inside it.
+PANELS = "header, .figure, #chart-box, #inventory-box, #orders-box, #message"
+CONTENT = "h1, h2, td, th, button, input, select, label, .value, .label, svg, #live"
+LAYOUT_SCRIPT = f"""
+const problems = [];
+const name = (e) => e.id ? "#" + e.id : e.tagName.toLowerCase() + (e.className ? "." + e.className : "");
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth) problems.push(`the page scrolls sideways (${{root.scrollWidth}} px)`);
+for (const panel of document.querySelectorAll("{PANELS}")) {{
+  if (panel.hidden) continue;
+  if (panel.scrollWidth > panel.clientWidth + 1) {{
+    problems.push(`${{name(panel)}} scrolls sideways: ${{panel.scrollWidth}} > ${{panel.clientWidth}} px`);
+  }}
+  const box = panel.getBoundingClientRect();
+  for (const e of panel.querySelectorAll("{CONTENT}")) {{
+    const r = e.getBoundingClientRect();
+    if (!r.width || !e.getClientRects().length) continue;  // not shown
+    if (r.left < box.left - 1 || r.right > box.right + 1) {{
+      problems.push(`${{name(e)}} "${{e.textContent.trim().slice(0, 30)}}" sticks out of ${{name(panel)}}`);
+    }}
+  }}
+}}
+return problems.slice(0, 10);
+"""
+
+
+def layout_problems(driver) -> list[str]:
+    """What does not fit on the dashboard as laid out now: sideways scrolling of the page or of a panel, or an
+    element reaching past its panel's edges (the first 10)."""
+    return driver.execute_script(LAYOUT_SCRIPT)
+
+
 def main(argv: list[str]) -> int:
     url, runs = argv[0], int(argv[1]) if len(argv) > 1 else 5
     profile = Path(tempfile.mkdtemp(prefix="zava-chrome-"))

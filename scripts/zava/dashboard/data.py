@@ -1,9 +1,7 @@
 """What the store dashboard reads and writes: one store's figures, inventory and orders, and two checked writes.
 
-Every read is an indexed find with a projection; sums are done here in Python over a small indexed
-range (one store's orders of the last 30 days), never with a server-side `$group` over the data.
-Writes are validated before anything is written, touch only live documents and stamp
-`last_updated` / `updated_at` with the project's timestamp format.
+Every read is an indexed find with a projection (the figures: figures.py). Writes are validated before anything is
+written, touch only live documents and stamp `last_updated` / `updated_at` with the project's timestamp format.
 """
 
 from __future__ import annotations
@@ -11,29 +9,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.database import Database
 
-from zava.model.money import to_cents, to_dollars
+from zava.dashboard.figures import Figures
 from zava.model.reference import STORES
-from zava.model.rules import (
-    LIVE,
-    OPEN_STATUSES,
-    ORDER_STATUSES,
-    STATUS_MOVES,
-    can_move,
-    earns_revenue,
-    is_live,
-    is_low_stock,
-)
+from zava.model.rules import LIVE, ORDER_STATUSES, STATUS_MOVES, can_move, is_live, is_low_stock
 from zava.model.timestamps import iso
 from zava.mongo.order_status import move_status
 
-CHART_DAYS = 30  # the revenue chart: today and the 29 days before it (UTC)
 RECENT_ORDERS = 50  # orders listed on the page
-WINDOW_BATCH = 1000  # orders read at a time for the chart's 30 days (a busy store has about 700)
 MAX_STOCK = 1_000_000  # a stock level above this is a typing slip, not a delivery
 DASHBOARD_MOVES = ("shipped", "completed")  # the moves the page offers; a cancellation also puts stock back
 
@@ -63,11 +50,6 @@ def known_store(store_id: str) -> str:
     if store_id not in {s.store_id for s in STORES}:
         raise Rejected(404, f"unknown store {store_id!r}; choose from {', '.join(s.store_id for s in STORES)}")
     return store_id
-
-
-def day_start(moment: datetime) -> datetime:
-    """Midnight UTC of the moment's day: the data's dates are UTC timestamps."""
-    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def inventory_row(doc: Mapping[str, Any], products: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
@@ -144,28 +126,6 @@ class Dashboard:
         items = self.db.order_items.find({"order_id": order_id, **LIVE}, ITEM_FIELDS)
         return sorted(items, key=lambda r: (r["product_name"], r["product_id"]))
 
-    def _orders_since(self, store_id: str, since: str) -> list[dict[str, Any]]:
-        """The store's live orders dated `since` or later, newest first.
-
-        Read as the newest N by date (orders_by_store_date), N growing until the range is covered: the
-        local server answers that shape fast, where a range filter on the date makes it scan."""
-        query = {"store_id": store_id, **LIVE}
-        limit = WINDOW_BATCH
-        while True:
-            fields = {"_id": 0, "order_date": 1, "total": 1, "status": 1}
-            docs = list(self.db.orders.find(query, fields).sort("order_date", -1).limit(limit))
-            if len(docs) < limit or docs[-1]["order_date"] < since:
-                return [d for d in docs if d["order_date"] >= since]
-            limit *= 4
-
-    def open_orders(self, store_id: str) -> int:
-        """How many of the store's live orders are still open (pending or shipped).
-
-        The slowest figure on the local server (it scans the orders, about 0.25 s on the default
-        dataset), so the live page gets it just after everything else."""
-        query = {"store_id": known_store(store_id), "status": {"$in": list(OPEN_STATUSES)}, **LIVE}
-        return sum(1 for _ in self.db.orders.find(query, {"_id": 1}))
-
     def summary(
         self,
         store_id: str,
@@ -173,44 +133,18 @@ class Dashboard:
         stock: list[dict[str, Any]] | None = None,
         with_open_orders: bool = True,
     ) -> dict[str, Any]:
-        """Key figures and the 30-day revenue series of a store, with `now` (UTC) as today.
+        """Key figures and the 30-day revenue series of a store, with `now` (UTC) as today (see Figures.read)."""
+        return Figures.read(self.db, known_store(store_id), now, stock, with_open_orders).summary()
 
-        `stock`: the store's live inventory lines when the caller already holds them; without
-        `with_open_orders`, `open_orders` is None (the caller sends it later)."""
-        known_store(store_id)
-        today = day_start(now or datetime.now(UTC))
-        first = today - timedelta(days=CHART_DAYS - 1)
-        days = [iso(first + timedelta(days=n))[:10] for n in range(CHART_DAYS)]
-        cents = dict.fromkeys(days, 0)
-        counts = dict.fromkeys(days, 0)
-        for order in self._orders_since(store_id, iso(first)):
-            day = order["order_date"][:10]
-            if day in counts:
-                counts[day] += 1
-                if earns_revenue(order):
-                    cents[day] += int(to_cents(order["total"]))
-        if stock is None:
-            stock = self.db.inventory.find(
-                {"store_id": store_id, **LIVE}, {"_id": 0, "stock_level": 1, "reorder_threshold": 1}
-            )
-        low = sum(1 for line in stock if is_low_stock(line))
-        key = days[-1]
-        return {
-            "store_id": store_id,
-            "today": key,
-            "orders_today": counts[key],
-            "revenue_today": to_dollars(cents[key]),
-            "open_orders": self.open_orders(store_id) if with_open_orders else None,
-            "low_stock": low,
-            "revenue_by_day": [{"day": d, "orders": counts[d], "revenue": to_dollars(cents[d])} for d in days],
-        }
-
-    def page(self, store_id: str, with_open_orders: bool = True) -> dict[str, Any]:
-        """Everything the page shows first, in one answer (see summary() for `with_open_orders`)."""
+    def page(
+        self, store_id: str, with_open_orders: bool = True, summary: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Everything the page shows first, in one answer: the figures are `summary` when the caller holds them
+        (see summary() for `with_open_orders`)."""
         inventory = self.inventory(store_id)
         return {
             "store": next(s for s in store_list() if s["store_id"] == store_id),
-            "summary": self.summary(store_id, stock=inventory, with_open_orders=with_open_orders),
+            "summary": summary or self.summary(store_id, stock=inventory, with_open_orders=with_open_orders),
             "inventory": inventory,
             "orders": self.recent_orders(store_id),
         }

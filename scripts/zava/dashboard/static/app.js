@@ -1,11 +1,14 @@
 // The Zava store dashboard: one store's figures, inventory and orders, kept live by Server-Sent Events.
 // No framework and no build step; the chart is plain SVG. Data is only ever set as text, never as HTML.
+// The server's Content-Security-Policy allows this file and style.css only: no inline script or style.
 "use strict";
 
 const RECENT = 50; // orders listed, as the server sends them
 const money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
 const whole = new Intl.NumberFormat("en-US");
 const $ = (id) => document.getElementById(id);
+const TOKEN_KEY = "zava-dashboard-token";
+const RETRY_MAX_MS = 30000; // a refused live feed (the server's page limit, say) is retried up to this far apart
 
 const state = {
   store: null,
@@ -14,8 +17,10 @@ const state = {
   trs: new Map(), // product_id -> <tr>
   orders: [],
   items: new Map(), // order_id -> items, for the orders opened
-  summaryTimer: null,
+  token: null, // the dashboard's token, when it asks for one: from ?token= once, then kept for this tab
+  readOnly: false,
   lastEventId: null,
+  retryMs: 2000,
   firstPaintMs: null,
 };
 window.dashboard = state; // for the browser tests
@@ -38,9 +43,22 @@ function say(text, kind = "info") {
   box.hidden = false;
 }
 
+function takeToken() {
+  const url = new URL(location.href);
+  const given = url.searchParams.get("token");
+  if (given !== null) { // kept for this tab and taken out of the address bar
+    sessionStorage.setItem(TOKEN_KEY, given);
+    url.searchParams.delete("token");
+    history.replaceState(null, "", url);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 async function api(path, body) {
-  const options = body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  const headers = state.token ? { Authorization: `Bearer ${state.token}` } : {};
+  const options = body === undefined ? { headers } : {
+    method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body),
+    referrerPolicy: "same-origin", // the page's no-referrer policy may send "Origin: null": this sends its origin
   };
   const response = await fetch(path, options);
   const answer = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
@@ -90,17 +108,6 @@ function drawChart(days) {
   $("chart").replaceChildren(chart);
 }
 
-function refreshSummarySoon() {
-  clearTimeout(state.summaryTimer);
-  const store = state.store;
-  state.summaryTimer = setTimeout(async () => {
-    try {
-      const s = await api(`/api/stores/${store}/summary`);
-      if (store === state.store) showSummary(s);
-    } catch (e) { /* the next event tries again */ }
-  }, 200);
-}
-
 // ------------------------------------------------------------ inventory
 
 function fillRow(tr, r) {
@@ -116,16 +123,22 @@ function fillRow(tr, r) {
   cells[4].textContent = r.bin;
   cells[5].textContent = whole.format(r.stock_level);
   cells[6].textContent = whole.format(r.reorder_threshold);
-  if (document.activeElement !== input) input.value = r.stock_level;
+  if (input && document.activeElement !== input) input.value = r.stock_level;
+}
+
+function stockForm(r) {
+  const input = el("input", { class: "stock-input", type: "text", inputmode: "numeric", "aria-label": `stock of ${r.sku}` });
+  return el("form", { onsubmit: (e) => { e.preventDefault(); setStock(r.product_id, input.value); } },
+    input, el("button", { type: "submit" }, "Set"));
 }
 
 function newRow(r) {
-  const input = el("input", { class: "stock-input", type: "text", inputmode: "numeric", "aria-label": `stock of ${r.sku}` });
-  const form = el("form", { onsubmit: (e) => { e.preventDefault(); setStock(r.product_id, input.value); } },
-    input, " ", el("button", { type: "submit" }, "Set"));
+  // data-label: each cell's heading, shown beside it where a narrow screen lays the rows out as cards
   const tr = el("tr", { "data-product": r.product_id },
-    el("td", { class: "name" }), el("td"), el("td"), el("td"), el("td"),
-    el("td", { class: "num stock" }), el("td", { class: "num" }), el("td", {}, form));
+    el("td", { class: "name" }), el("td", { "data-label": "SKU" }), el("td", { "data-label": "Aisle" }),
+    el("td", { "data-label": "Shelf" }), el("td", { "data-label": "Bin" }),
+    el("td", { class: "num stock", "data-label": "Stock" }), el("td", { class: "num", "data-label": "Threshold" }),
+    el("td", { class: "write" }, ...(state.readOnly ? [] : [stockForm(r)])));
   fillRow(tr, r);
   return tr;
 }
@@ -188,7 +201,6 @@ async function setStock(productId, raw) {
     const row = await api(`/api/stores/${state.store}/inventory/${productId}`, { stock_level: value });
     applyInventory(row);
     say(`Stock of ${row.product_name} (${row.sku}) set to ${whole.format(row.stock_level)}.`);
-    refreshSummarySoon();
   } catch (e) {
     say(`Not saved: ${e.message}`, "error");
     const tr = state.trs.get(productId);
@@ -204,13 +216,15 @@ function renderOrders() {
   const body = document.querySelector("#orders tbody");
   const rows = [];
   for (const o of state.orders) {
-    const moves = o.moves.map((m) => el("button", { type: "button", onclick: () => moveOrder(o.order_id, m) }, MOVE_LABELS[m] || m));
+    const moves = state.readOnly ? [] : o.moves.map((m) =>
+      el("button", { type: "button", onclick: () => moveOrder(o.order_id, m) }, MOVE_LABELS[m] || m));
     const toggle = el("button", { type: "button", class: "items-toggle", onclick: () => toggleItems(o.order_id) },
       state.items.has(o.order_id) ? "Hide items" : "Items");
     rows.push(el("tr", { "data-order": o.order_id },
-      el("td", {}, o.order_id), el("td", {}, o.order_date.replace("T", " ").replace("Z", "")), el("td", { class: "name" }, o.customer_name),
-      el("td", { class: "num" }, o.item_count), el("td", { class: "num" }, money.format(o.total)),
-      el("td", {}, el("span", { class: `status ${o.status}` }, o.status)), el("td", {}, toggle, " ", ...moves)));
+      el("td", { class: "id" }, o.order_id), el("td", {}, o.order_date.replace("T", " ").replace("Z", "")),
+      el("td", { class: "name" }, o.customer_name), el("td", { class: "num", "data-label": "Items" }, o.item_count),
+      el("td", { class: "num" }, money.format(o.total)), el("td", {}, el("span", { class: `status ${o.status}` }, o.status)),
+      el("td", { class: "actions" }, toggle, ...moves)));
     const items = state.items.get(o.order_id);
     if (items) {
       const text = items.map((i) => `${i.quantity} × ${i.product_name} (${i.sku}) ${money.format(i.line_total)}`).join("; ");
@@ -248,7 +262,6 @@ async function moveOrder(orderId, status) {
     const o = await api(`/api/orders/${orderId}/status`, { status });
     applyOrder(o);
     say(`Order ${o.order_id} is now ${o.status}.`);
-    refreshSummarySoon();
   } catch (e) {
     say(`Not saved: ${e.message}`, "error");
   }
@@ -274,25 +287,29 @@ function setLive(on, text) {
 
 function listen() {
   if (state.source) state.source.close();
-  const store = state.store;
-  const resume = state.lastEventId ? `?last_event_id=${encodeURIComponent(state.lastEventId)}` : "";
-  const source = new EventSource(`/api/stores/${store}/events${resume}`);
+  const query = new URLSearchParams(); // an EventSource sends no headers of its own: the token goes in the query
+  if (state.token) query.set("token", state.token);
+  if (state.lastEventId) query.set("last_event_id", state.lastEventId);
+  const source = new EventSource(`/api/stores/${state.store}/events?${query}`);
   state.source = source;
   const remember = (e) => { if (e.lastEventId) state.lastEventId = e.lastEventId; };
   source.addEventListener("hello", (e) => {
     remember(e);
     const hello = JSON.parse(e.data);
+    state.retryMs = 2000;
     setLive(true, "live");
     if (hello.page) showPage(hello.page); // a fresh stream brings the whole page; a resumed one only changes
   });
-  source.addEventListener("inventory", (e) => { remember(e); applyInventory(JSON.parse(e.data)); refreshSummarySoon(); });
-  source.addEventListener("order", (e) => { remember(e); applyOrder(JSON.parse(e.data)); refreshSummarySoon(); });
+  source.addEventListener("inventory", (e) => { remember(e); applyInventory(JSON.parse(e.data)); });
+  source.addEventListener("order", (e) => { remember(e); applyOrder(JSON.parse(e.data)); });
   source.addEventListener("summary", (e) => { remember(e); showSummary(JSON.parse(e.data)); });
   source.addEventListener("ping", remember);
   source.onerror = () => {
     if (source !== state.source) return;
     setLive(false, "reconnecting…");
-    if (source.readyState === EventSource.CLOSED) setTimeout(() => { if (source === state.source) listen(); }, 2000);
+    if (source.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    setTimeout(() => { if (source === state.source) listen(); }, state.retryMs); // refused: try again, less often
+    state.retryMs = Math.min(state.retryMs * 2, RETRY_MAX_MS);
   };
 }
 
@@ -309,7 +326,10 @@ function switchStore(store) {
 
 async function start() {
   for (const id of ["filter-text", "filter-aisle", "filter-low"]) $(id).addEventListener("input", applyFilter);
+  state.token = takeToken();
   const stores = await api("/api/stores");
+  state.readOnly = stores.read_only;
+  document.body.classList.toggle("read-only", state.readOnly);
   $("store-switcher").replaceChildren(...stores.stores.map((s) => el("option", { value: s.store_id }, s.store_name)));
   $("store-switcher").addEventListener("change", (e) => switchStore(e.target.value));
   const wanted = new URL(location.href).searchParams.get("store");
