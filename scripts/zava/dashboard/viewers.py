@@ -1,6 +1,5 @@
-"""The dashboard with many pages listening: the simulator's rate, the events each page gets, how fast they arrive.
-
-    cd scripts && python -m zava.dashboard.viewers --pages 5 50
+"""The dashboard with many pages listening: the simulator's rate, the events each page gets, how fast they arrive
+(`python scripts/dashboard_benchmark.py`).
 
 For each number of pages it starts store_dashboard.py on a free local port, opens that many live feeds of the
 store (raw Server-Sent Events, read by one thread), runs simulate_activity.py at --rate on the store alone for
@@ -33,12 +32,9 @@ from typing import Any
 from pymongo.database import Database
 
 from zava.benchmark import run_script
-from zava.cli import base_parser, cli
-from zava.console import say, table
 from zava.dashboard.live import WATCHED, store_stream
-from zava.errors import ConfigError, KitError
+from zava.errors import KitError
 from zava.model.rules import LIVE
-from zava.mongo.connect import connected
 from zava.settings import PROJECT_ROOT, Config
 
 MARK_EVERY_S = 0.5  # a marker write this often
@@ -273,35 +269,3 @@ def measure_pages(
             "threads_after": _process(pid)[0],
             "rss_peak_mb": round(peak_mb, 1),
         }
-
-
-@cli
-def main(argv: list[str] | None = None) -> int:
-    parser = base_parser(__doc__.splitlines()[0])
-    parser.add_argument(
-        "--pages", type=int, nargs="+", default=[5, 50], help="pages listening, one run each (5 50; 0: none)"
-    )
-    parser.add_argument("--seconds", type=float, default=30.0, help="seconds of simulated activity (30)")
-    parser.add_argument("--rate", type=float, default=20.0, help="simulator events per second (20)")
-    parser.add_argument("--store", default="store_seattle", help="the store (store_seattle)")
-    parser.add_argument("--script", type=Path, default=DASHBOARD, help="the dashboard script (this kit's)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per run instead of a table")
-    args = parser.parse_args(argv)
-    if min(args.pages) < 0 or not args.seconds > 0 or not args.rate > 0:
-        raise ConfigError("--pages must be 0 or more, --seconds and --rate above 0")
-    rows = []
-    with connected(args) as (config, client):
-        for pages in args.pages:
-            say(f"{pages} pages, {args.rate:g} events/s for {args.seconds:g} s ...")
-            rows.append(
-                measure_pages(config, client[config.database], pages, args.seconds, args.rate, args.store, args.script)
-            )
-            if args.json:
-                print(json.dumps(rows[-1]))
-    if not args.json:
-        print(table(list(rows[0]), [["-" if v is None else v for v in r.values()] for r in rows]))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
