@@ -1,9 +1,10 @@
 """Shared fixtures: a real server over the wire (the local server, or MONGODB_TEST_URI).
 
 Every test whose fixtures reach a server (SERVER_FIXTURES) is marked `server`; the few that need none but
-generate whole datasets again and again are marked `slow`; `pytest -m "not server and not slow"` runs the
-rest, the fast set of `make check`. Under pytest-xdist (`make test` runs two workers) each worker starts its
-own local server, or shares MONGODB_TEST_URI with scratch database names of its own.
+generate whole datasets again and again (or measure the default-size one at length) are marked `slow`;
+`pytest -m "not server and not slow"` runs the rest, the fast set of `make check`. Under pytest-xdist
+(`make test` runs two workers) each worker starts its own local server, or shares MONGODB_TEST_URI with
+scratch database names of its own.
 """
 
 from __future__ import annotations

@@ -344,6 +344,7 @@ def _full_shopping(full: dict[str, list]) -> Shopping:
     )
 
 
+@pytest.mark.slow  # a pass of the report's shopping figures over the default-size dataset
 def test_shoppers_meet_their_targets(full):
     shopping = _full_shopping(full)
     measures = shopping.measures()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -33,6 +34,12 @@ from zava.model.shoppers import (
 )
 
 SHUFFLE_SEED = 0  # the regulars' shuffled baseline is drawn from this seed: the same data, the same figure
+
+
+@lru_cache(maxsize=1 << 16)
+def _local_hour(utc_hour: str) -> tuple[int, int]:
+    """The stores' local weekday and hour of a UTC hour ("YYYY-MM-DDTHH"): one for all its orders."""
+    return local_time(f"{utc_hour}:00:00+00:00")[1:]
 
 
 def lift(both: int, a: int, b: int, orders: int) -> float:
@@ -67,13 +74,15 @@ class Shopping:
     def __init__(
         self, type_of: dict[str, str | None], category_of: dict[str, str | None], online: set[str] = frozenset()
     ) -> None:
-        self.type_of, self.category_of, self.online = type_of, category_of, online
+        self.online = online
         self.store_orders: Counter = Counter()  # (a weekday morning?, a pro's?) -> orders at physical stores
         self.segment: dict[str, str] = {}
         self.orders: Counter = Counter()
         self.revenue: defaultdict[str, float] = defaultdict(float)
         self.categories = sorted({c for c in category_of.values() if c})
-        self.lines: defaultdict[str, np.ndarray] = defaultdict(lambda: np.zeros(len(self.categories), dtype=np.int64))
+        index = {c: i for i, c in enumerate(self.categories)}
+        self.kind = {p: (type_of.get(p), index.get(c)) for p, c in category_of.items()}  # product -> type, category
+        self.lines: defaultdict[str, list[int]] = defaultdict(lambda: [0] * len(self.categories))
         self.type_orders: Counter = Counter()
         self.pairs: Counter = Counter()
         self.baskets = 0
@@ -85,20 +94,20 @@ class Shopping:
         customer = order.get("customer_id")
         self.orders[customer] += 1
         if order.get("store_id") not in self.online and isinstance(order.get("order_date"), str):
-            _, weekday, hour = local_time(order["order_date"])
+            weekday, hour = _local_hour(order["order_date"][:13])
             pro = self.segment.get(customer) == SEGMENT_NAMES[PRO]
             self.store_orders[weekday < 5 and hour < PRO_MORNINGS, pro] += 1
         if "status" in order and earns_revenue(order) and isinstance(order.get("total"), (int, float)):
             self.revenue[customer] += order["total"]
-        types = sorted({t for t in (self.type_of.get(i.get("product_id")) for i in lines) if t})
+        kinds = [self.kind.get(item.get("product_id"), (None, None)) for item in lines]
+        types = sorted({t for t, _ in kinds if t})
         self.baskets += 1
         self.type_orders.update(types)
         self.pairs.update(combinations(types, 2))
         counts = self.lines[customer]
-        for item in lines:
-            category = self.category_of.get(item.get("product_id"))
-            if category in self.categories:
-                counts[self.categories.index(category)] += 1
+        for _, index in kinds:
+            if index is not None:
+                counts[index] += 1
 
     def top_pairs(self, limit: int | None = None) -> list[tuple[str, str, int, float]]:
         """(type, type, orders holding both, lift) of the pairs seen in PAIR_MIN_ORDERS orders or more, best first."""
