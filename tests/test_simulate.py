@@ -191,7 +191,7 @@ def test_orders_take_stock_and_cancellations_give_it_back(loaded):
     assert sum(sold.values()) >= 10
     assert {p: level[p] - after[p] for p in level if level[p] != after[p]} == dict(sold)
 
-    simulator.open = {o["_id"]: "pending" for o in new_orders(loaded)}
+    simulator.open = {(o["_id"], o["order_id"]): "pending" for o in new_orders(loaded)}
     cancelled = sum(simulator.cancel() for _ in range(3))
     assert cancelled == 3
     gone = [o["_id"] for o in new_orders(loaded) if o["status"] == "cancelled"]
@@ -201,7 +201,7 @@ def test_orders_take_stock_and_cancellations_give_it_back(loaded):
     final = {r["product_id"]: r["stock_level"] for r in loaded.inventory.find({"store_id": "store_kirkland"})}
     assert {p: final[p] - after[p] for p in after if final[p] != after[p]} == dict(returned)
     stale = Simulator(loaded, store, np.random.default_rng(3))
-    stale.open = dict.fromkeys(gone, "pending")
+    stale.open = {(order_id, order_id): "pending" for order_id in gone}
     assert not stale.cancel()  # a cancelled order is not cancelled (and restocked) twice
 
 
@@ -239,7 +239,7 @@ def test_restock_status_and_location_moves(loaded):
 
     assert simulator.new_order()
     (order_id,) = [o["_id"] for o in new_orders(loaded)]
-    simulator.open = {order_id: "pending"}
+    simulator.open = {(order_id, order_id): "pending"}
     steps = []
     while simulator.advance_status():
         steps.append(loaded.orders.find_one({"_id": order_id})["status"])

@@ -261,6 +261,20 @@ def test_status_moves_follow_the_rules(dash):
     assert request(base, "POST", "/api/orders/order_nope/status", {"status": "shipped"})[0] == 404
 
 
+def test_an_order_whose_id_is_not_its_order_id_moves_too(dash):
+    """An order written back by the connector from a device may carry a MongoDB _id of its own."""
+    db, base = dash
+    order = db.orders.find_one({"store_id": STORE, "status": "pending", "deleted": False}, {"_id": 0})
+    device = {**order, "_id": "a1b2c3d4e5f60718293a4b5c", "order_id": "order_from_a_device_0001"}
+    db.orders.insert_one(device)
+    try:
+        status, row = request(base, "POST", f"/api/orders/{device['order_id']}/status", {"status": "shipped"})
+        assert status == 200 and row["status"] == "shipped"
+        assert db.orders.find_one({"_id": device["_id"]})["status"] == "shipped"
+    finally:
+        db.orders.delete_one({"_id": device["_id"]})
+
+
 def test_a_soft_deleted_order_is_left_alone(dash):
     db, base = dash
     order = db.orders.find_one({"store_id": STORE, "status": "pending", "deleted": False})

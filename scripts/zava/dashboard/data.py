@@ -178,7 +178,7 @@ class Dashboard:
             raise Rejected(404, f"no order {order_id!r}")
         if not can_move(current["status"], status):
             raise Rejected(409, f"order {order_id} is {current['status']}: it cannot become {status}")
-        if not move_status(self.db.orders, order_id, current["status"], status):  # someone else moved it first
+        if not move_status(self.db.orders, current["_id"], current["status"], status):  # someone else moved it first
             raise Rejected(409, f"order {order_id} changed while this request ran; reload and try again")
         return order_row(self.db.orders.find_one({"order_id": order_id}, ORDER_FIELDS))
 

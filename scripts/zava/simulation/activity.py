@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from pymongo import MongoClient
@@ -146,10 +147,12 @@ class Simulator:
             self.carried[row["store_id"]].append(row["product_id"])
         for products in self.carried.values():
             products.sort()
-        recent = self.db.orders.find(
-            {"store_id": {"$in": store_ids}, "status": {"$in": list(OPEN_STATUSES)}, **LIVE}, {"status": 1}
-        ).sort([("order_date", -1), ("_id", -1)])
-        self.open: dict[str, str] = {r["_id"]: r["status"] for r in reversed(list(recent.limit(RECENT_ORDERS)))}
+        open_orders = {"store_id": {"$in": store_ids}, "status": {"$in": list(OPEN_STATUSES)}, **LIVE}
+        recent = self.db.orders.find(open_orders, {"status": 1, "order_id": 1}).sort([("order_date", -1), ("_id", -1)])
+        # (the order's _id, its order_id) -> status: moves go by _id, its items by order_id
+        self.open: dict[tuple[Any, str], str] = {
+            (r["_id"], r.get("order_id", r["_id"])): r["status"] for r in reversed(list(recent.limit(RECENT_ORDERS)))
+        }
 
     # ------------------------------------------------------------ choices
 
@@ -266,18 +269,18 @@ class Simulator:
             order_id, buyer_fields, (store.store_id, store.store_name), stamp, len(items), amounts, "pending"
         )
         self.db.orders.insert_one(order, session=self.session)
-        self.open[order_id] = "pending"
+        self.open[order_id, order_id] = "pending"
         return True
 
     def advance_status(self) -> bool:
         """A recent open order moves on: pending -> shipped -> completed."""
         if not self.open:
             return False
-        order_id = list(self.open)[self.rng.integers(len(self.open))]
-        current = self.open.pop(order_id)
-        moved = move_status(self.db.orders, order_id, current, NEXT_STATUS[current], self.session)
+        order = list(self.open)[self.rng.integers(len(self.open))]
+        current = self.open.pop(order)
+        moved = move_status(self.db.orders, order[0], current, NEXT_STATUS[current], self.session)
         if moved and NEXT_STATUS[current] in NEXT_STATUS:
-            self.open[order_id] = NEXT_STATUS[current]
+            self.open[order] = NEXT_STATUS[current]
         return moved
 
     def cancel(self) -> bool:
@@ -285,9 +288,9 @@ class Simulator:
         pending = [o for o, s in self.open.items() if s == "pending"]
         if not pending:
             return False
-        order_id = pending[self.rng.integers(len(pending))]
-        del self.open[order_id]
-        if not move_status(self.db.orders, order_id, "pending", "cancelled", self.session):
+        key, order_id = pending[self.rng.integers(len(pending))]
+        del self.open[key, order_id]
+        if not move_status(self.db.orders, key, "pending", "cancelled", self.session):
             return False
         stamp = iso(datetime.now(UTC))
         items = self.db.order_items.find(
