@@ -32,6 +32,7 @@ from typing import Any
 from pymongo.database import Database
 
 from zava.benchmark import run_script
+from zava.dashboard.access import TOKEN_SETTING, new_token
 from zava.dashboard.live import WATCHED, store_stream
 from zava.errors import KitError
 from zava.model.rules import LIVE
@@ -79,7 +80,7 @@ class Page:
 class Pages:
     """Many live feeds of one store, read by one thread with a selector."""
 
-    def __init__(self, base: str, store_id: str, count: int, marker_product: str) -> None:
+    def __init__(self, base: str, token: str, store_id: str, count: int, marker_product: str) -> None:
         host, port = base.removeprefix("http://").rstrip("/").split(":")
         self.marker_product = marker_product
         self.selector = selectors.DefaultSelector()
@@ -87,6 +88,7 @@ class Pages:
         for _ in range(count):
             sock = socket.create_connection((host, int(port)), timeout=10)
             request = f"GET /api/stores/{store_id}/events HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            request += f"Authorization: Bearer {token}\r\n"
             sock.sendall((request + "Accept: text/event-stream\r\n\r\n").encode())
             sock.setblocking(False)
             page = Page(sock)
@@ -141,12 +143,21 @@ def _wait(condition: Callable[[], object], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _answers(base: str) -> bool:
+def _answers(base: str, token: str) -> bool:
+    asking = urllib.request.Request(base + "/api/stores", headers={"Authorization": f"Bearer {token}"})
     try:
-        with urllib.request.urlopen(base + "/api/stores", timeout=2) as response:
+        with urllib.request.urlopen(asking, timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
+
+
+def _simulator_rate(stderr: str) -> float:
+    """The rate the simulator's summary line reports; KitError with its last line when there is none."""
+    found = re.search(r"([\d.]+) events/s \(asked", stderr)
+    if not found:
+        raise KitError(f"the simulator gave no rate: {(stderr.strip().splitlines() or ['no output'])[-1]}")
+    return float(found[1])
 
 
 def percentile(values: list[float], share: float) -> int | None:
@@ -156,20 +167,23 @@ def percentile(values: list[float], share: float) -> int | None:
 
 
 @contextmanager
-def dashboard(config: Config, script: Path, store_id: str) -> Iterator[tuple[str, int]]:
-    """The dashboard script serving the configured database on a free local port: (its base URL, its pid)."""
+def dashboard(config: Config, script: Path, store_id: str) -> Iterator[tuple[str, int, str]]:
+    """The dashboard script serving the configured database on a free local port, with a token of this
+    measurement's: (its base URL, its pid, the token)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    token = new_token()
     env = {**os.environ, "MONGODB_CONNECTION_STRING": config.mongo_uri, "MONGODB_DATABASE": config.database}
+    env[TOKEN_SETTING] = token
     command = [sys.executable, str(script), "--quiet", "--port", str(port), "--store", store_id]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: server.poll() is not None or _answers(base), 30, "the dashboard did not answer")
+        _wait(lambda: server.poll() is not None or _answers(base, token), 30, "the dashboard did not answer")
         if server.poll() is not None:
             raise KitError(f"the dashboard stopped: {server.communicate()[1].strip()}")
-        yield base, server.pid
+        yield base, server.pid, token
     finally:
         server.terminate()
         server.communicate(timeout=30)
@@ -180,6 +194,8 @@ def marker_line(db: Database, store_id: str) -> Iterator[dict[str, str]]:
     """One of the store's inventory lines, soft-deleted (so the simulator leaves it alone; its changes still reach
     the pages) and restored afterwards: its filter."""
     line = db.inventory.find_one({"store_id": store_id, **LIVE})
+    if line is None:
+        raise KitError(f"{store_id} has no live inventory line to time: load the dataset first")
     where = {"store_id": store_id, "product_id": line["product_id"]}
     db.inventory.replace_one(where, {**line, "deleted": True})  # whole: $set would store the boolean as 1
     try:
@@ -225,8 +241,9 @@ def measure_pages(
     config: Config, db: Database, pages: int, seconds: float, rate: float, store_id: str, script: Path
 ) -> dict[str, Any]:
     """One run with `pages` pages listening (see the module's docstring)."""
-    with marker_line(db, store_id) as where, dashboard(config, script, store_id) as (base, pid):
-        feeds = Pages(base, store_id, pages, where["product_id"])
+    with marker_line(db, store_id) as where, dashboard(config, script, store_id) as (base, pid, token):
+        feeds = Pages(base, token, store_id, pages, where["product_id"])
+        direct = None
         try:
             _wait(feeds.live, 120, f"{pages} pages did not go live")
             idle_threads = _process(pid)[0]
@@ -251,10 +268,12 @@ def measure_pages(
             floor = [(direct.marks[n] - t) * 1000 for n, t in written.items() if n in direct.marks]
         finally:
             feeds.close()
+            if direct is not None:
+                direct.close()  # again when all went well: it only waits for its thread
         time.sleep(3.0)  # a page that went away frees its thread at its next check
         return {
             "pages": pages,
-            "simulator_events_per_s": float(re.search(r"([\d.]+) events/s \(asked", simulator_err)[1]),
+            "simulator_events_per_s": _simulator_rate(simulator_err),
             "changes_streamed": direct.changes,
             "page_events_min": min(got, default=None),
             "page_events_max": max(got, default=None),
