@@ -6,18 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from zava.catalog.loader import MONTHS, Catalog
-from zava.generation.distributions import ITEMS_PER_ORDER, QUANTITY
+from zava.generation.distributions import ITEMS_PER_ORDER, QUANTITY, pick_rows, weighted_groups
 from zava.model.money import to_cents
 from zava.model.projects import PROJECTS
 from zava.model.rhythms import HOLIDAYS
 from zava.model.shoppers import CONSUMABLES, HOME_BOOST, PRO, PRO_BULK, PRO_SHARE_BY_LINES, SEGMENTS, TRADES
 
 CALIBRATION_ROUNDS = 30
-
-
-def pick_rows(rng: np.random.Generator, cumulative: np.ndarray) -> np.ndarray:
-    """One column per row of `cumulative` (rows of cumulative shares ending at 1), drawn by those shares."""
-    return (rng.random(len(cumulative))[:, None] > cumulative[:, :-1]).sum(axis=1)
 
 
 def _cumulative(weights: np.ndarray) -> np.ndarray:
@@ -44,7 +39,8 @@ class Baskets:
         self.type_category = np.array([self.category_ids.index(t.category_id) for t in catalog.product_types])
         self.product_type = np.array([self.type_ids.index(p.type_id) for p in catalog.products])
         self.product_category = self.type_category[self.product_type]
-        self.popularity = 1 / np.sqrt(to_cents([p.base_price for p in catalog.products]))  # cheaper sells more often
+        self.price_cents = to_cents([p.base_price for p in catalog.products])
+        self.popularity = 1 / np.sqrt(self.price_cents)  # cheaper sells more often
         self.bulk = np.array([PRO_BULK.get(t, 1) for t in self.type_ids])
         seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in catalog.categories]).T  # (12, C)
         lifts = np.ones((1 + len(HOLIDAYS), len(self.category_ids)))
@@ -53,7 +49,6 @@ class Baskets:
                 lifts[index + 1, self.category_ids.index(category)] = lift
         self.leaning = np.array([[s.category_weight.get(c, 1.0) for c in self.category_ids] for s in SEGMENTS])
         self._projects()
-        self.prices = self.popularity**-2
         months = self._calibrated(seasons)
         self.category_weight = self.leaning[:, None, None, :] * months[None, None] * lifts[None, :, None]  # (S,H,12,C)
 
@@ -80,14 +75,14 @@ class Baskets:
         types, categories = len(self.type_ids), len(self.category_ids)
         in_category = np.eye(categories)[self.type_category]  # (T, C)
         weight = np.bincount(self.product_type, weights=self.popularity, minlength=types)
-        price = np.bincount(self.product_type, weights=self.popularity * self.prices, minlength=types) / weight
+        price = np.bincount(self.product_type, weights=self.popularity * self.price_cents, minlength=types) / weight
         mean_quantity = (np.arange(1, len(QUANTITY) + 1) * QUANTITY).sum()
         pro = np.arange(len(SEGMENTS))[:, None] == PRO
         lines = ITEMS_PER_ORDER * np.where(pro, PRO_SHARE_BY_LINES, 1 - PRO_SHARE_BY_LINES)  # (S, L): orders by lines
         segment_share = lines.sum(axis=1)
         lines = lines / segment_share[:, None]
         value = price * mean_quantity * np.where(pro, self.bulk, 1)  # (S, T)
-        more = (lines * np.maximum(np.arange(len(ITEMS_PER_ORDER)), 0)).sum(axis=1)  # lines after the first
+        more = (lines * np.arange(len(ITEMS_PER_ORDER))).sum(axis=1)  # lines after the first
         errand = np.diff(self.errand_cum, prepend=0, axis=1)  # (C, T)
         companion = np.diff(self.companion_cum, prepend=0, axis=1)  # (P, T)
         project = np.diff(self.project_cum, prepend=0, axis=3)  # (S, 12, C, P)
@@ -129,8 +124,9 @@ class Baskets:
 
     def line_types(
         self, rng: np.random.Generator, segment: np.ndarray, month: np.ndarray, category: np.ndarray, lines: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The type of every line (orders' lines one after the other) and each order's project (-1: an errand)."""
+    ) -> np.ndarray:
+        """The type of every line (orders' lines one after the other): an errand's one, or a project's core and
+        companions."""
         project = np.where(lines > 1, pick_rows(rng, self.project_cum[segment, month, category]), -1)
         first = np.where(project >= 0, self.core[project], pick_rows(rng, self.errand_cum[category]))
         owner = np.repeat(np.arange(len(lines)), lines)
@@ -138,7 +134,7 @@ class Baskets:
         later[np.cumsum(lines) - lines] = False
         types = np.repeat(first, lines)
         types[later] = pick_rows(rng, self.companion_cum[project[owner[later]]])
-        return types, project
+        return types
 
     def quantity_factor(self, segment: np.ndarray, types: np.ndarray) -> np.ndarray:
         """How many times the drawn quantity each line takes: a pro's bulk types, by the job."""
@@ -149,24 +145,17 @@ class ProductPool:
     """Products a store can sell (indexes into the catalog's), grouped by type for drawing one product per line."""
 
     def __init__(self, baskets: Baskets, pool: np.ndarray) -> None:
-        members, keys, start, size = [], [], [], []
         everything = np.asarray(pool, dtype=np.int64)
+        groups = []
         for t in range(len(baskets.type_ids)):
             found = everything[baskets.product_type[everything] == t]
             if not len(found):  # the pool has none of this type: another of its category, else anything
                 found = everything[baskets.product_category[everything] == baskets.type_category[t]]
-            found = found if len(found) else everything
-            share = np.cumsum(baskets.popularity[found]) / baskets.popularity[found].sum()
-            share[-1] = 1.0
-            start.append(sum(size))
-            size.append(len(found))
-            members.append(found)
-            keys.append(t + share)
-        start.append(sum(size))  # and last, the whole pool
-        size.append(len(everything))
-        members.append(everything)
-        self.members, self.keys = np.concatenate(members), np.concatenate(keys)
-        self.start, self.size = np.array(start), np.array(size)
+            groups.append(found if len(found) else everything)
+        members, self.keys, sizes = weighted_groups(groups, baskets.popularity)
+        self.members = np.concatenate([members, everything])  # and last, the whole pool
+        self.size = np.append(sizes, len(everything))
+        self.start = np.cumsum(self.size) - self.size
 
     def pick(self, rng: np.random.Generator, types: np.ndarray, owner: np.ndarray) -> np.ndarray:
         """One product per line of the given type, cheaper ones more often; a product drawn twice for one order

@@ -18,7 +18,7 @@ from zava.catalog.embeddings import EmbeddingProvider, catalog_embedder, embed_p
 from zava.catalog.loader import MONTHS, Catalog
 from zava.generation.baskets import Baskets, ProductPool
 from zava.generation.calendar import DAY, hour_slots
-from zava.generation.distributions import STORE_ORDER_WEIGHT, draw_lines, line_numbers, weighted
+from zava.generation.distributions import STORE_ORDER_WEIGHT, draw_lines, line_numbers, pick_rows, weighted
 from zava.generation.seeds import rng_for
 from zava.generation.shoppers import draw_shoppers
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
@@ -190,7 +190,7 @@ class Dataset:
         store = weighted(rng, self.store_day[day], count)
         cum = np.cumsum(self.slots.weight[day], axis=1)
         cum /= cum[:, -1:]
-        hour = (rng.random(count)[:, None] > cum[self.store_kind[store]][:, :-1]).sum(axis=1)
+        hour = pick_rows(rng, cum[self.store_kind[store]])
         seconds = hour * 3600 + rng.integers(0, 3600, size=count)
         order = np.argsort(seconds, kind="stable")
         hour = hour[order]
@@ -220,8 +220,7 @@ class Dataset:
         customer = self.shoppers.pick(rng, store, segment)
         age = self.end_s - when
         bracket = np.where(age < 3 * DAY, 0, np.where(age < 14 * DAY, 1, 2))
-        cum = np.cumsum(STATUS_BY_AGE, axis=1)[bracket]
-        status = (rng.random(len(store))[:, None] > cum[:, :-1]).sum(axis=1)
+        status = pick_rows(rng, np.cumsum(STATUS_BY_AGE, axis=1)[bracket])
         return store, when, holiday, segment, customer, status
 
     def expected_counts(self) -> dict[str, int]:
@@ -459,7 +458,7 @@ class Dataset:
         month = _month_index(when)
         baskets = self.baskets
         category = baskets.categories(rng, segment, holiday, month, self.shoppers.home[customer])
-        types, _ = baskets.line_types(rng, segment, month, category, lines)
+        types = baskets.line_types(rng, segment, month, category, lines)
         owner = np.repeat(np.arange(stop - first), lines)
         m = len(owner)
         online = store[owner] == self.online_store

@@ -21,6 +21,25 @@ def weighted(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.nda
     return rng.choice(len(weights), size=size, p=weights / weights.sum())
 
 
+def pick_rows(rng: np.random.Generator, cumulative: np.ndarray) -> np.ndarray:
+    """One column per row of `cumulative` (rows of cumulative shares ending at 1), drawn by those shares."""
+    return (rng.random(len(cumulative))[:, None] > cumulative[:, :-1]).sum(axis=1)
+
+
+def weighted_groups(groups: list[np.ndarray], weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The members of the groups one after the other, their keys (the group's number + the cumulative share of the
+    group's weight up to the member; a group's last exactly its number + 1) and each group's size: a member of
+    group g in proportion to its weight is members[searchsorted(keys, g + u, side="right")] for u in [0, 1)."""
+    keys = []
+    for number, members in enumerate(groups):
+        share = np.cumsum(weight[members]) / weight[members].sum() if len(members) else np.zeros(0)
+        if len(members):
+            share[-1] = 1.0
+        keys.append(number + share)
+    members = np.concatenate(groups) if groups else np.zeros(0, dtype=np.int64)
+    return members, np.concatenate(keys) if keys else np.zeros(0), np.array([len(g) for g in groups])
+
+
 def line_numbers(rng: np.random.Generator, size: int) -> np.ndarray:
     """Lines per order, 1..6."""
     return weighted(rng, ITEMS_PER_ORDER, size) + 1

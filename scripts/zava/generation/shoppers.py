@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zava.generation.distributions import PRIMARY_STORE_SHARE
+from zava.generation.distributions import PRIMARY_STORE_SHARE, weighted_groups
 from zava.model.shoppers import COMPANY_PLACES, COMPANY_SUFFIXES, PRO, SEGMENTS, TRADES
 
 
@@ -61,17 +61,7 @@ def draw_shoppers(
         name = last_names[i] if words[i, 1] < 0.6 else COMPANY_PLACES[int(words[i, 3] * len(COMPANY_PLACES))]
         suffix = suffixes[np.searchsorted(suffix_cum, words[i, 2], side="right")]
         company[i] = f"{name} {word} {suffix}".strip()
-    members, keys, sizes = [], [], []
-    groups = [(primary == s) & (segment == g) for s in range(stores) for g in range(len(SEGMENTS))]
-    groups += [segment == g for g in range(len(SEGMENTS))] + [np.ones(n, dtype=bool)]
-    for index, chosen in enumerate(groups):
-        found = np.flatnonzero(chosen)
-        share = np.cumsum(rate[found]) / rate[found].sum() if len(found) else np.zeros(0)
-        if len(found):
-            share[-1] = 1.0
-        members.append(found)
-        keys.append(index + share)
-        sizes.append(len(found))
-    return Shoppers(
-        segment, rate, home, company, np.concatenate(members), np.concatenate(keys), np.array(sizes), stores
-    )
+    groups = [np.flatnonzero((primary == s) & (segment == g)) for s in range(stores) for g in range(len(SEGMENTS))]
+    groups += [np.flatnonzero(segment == g) for g in range(len(SEGMENTS))] + [np.arange(n)]
+    members, keys, sizes = weighted_groups(groups, rate)
+    return Shoppers(segment, rate, home, company, members, keys, sizes, stores)

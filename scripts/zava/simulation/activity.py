@@ -232,7 +232,7 @@ class Simulator:
         segment = np.where(self.rng.random(1) < chance, PRO, DIY)
         month = np.array([now.month - 1])
         category = self.baskets.categories(self.rng, segment, holiday, month, home=None)
-        types, _ = self.baskets.line_types(self.rng, segment, month, category, lines)
+        types = self.baskets.line_types(self.rng, segment, month, category, lines)
         picked = ProductPool(self.baskets, pool).pick(self.rng, types, np.zeros(len(types), dtype=np.int64))
         factor = self.baskets.quantity_factor(segment, types)
         wanted, discount, unit = draw_lines(self.rng, self.price_cents[picked], store.order_value, factor)

@@ -9,6 +9,7 @@ with the orders. Revenue is the totals of orders that earn it (zava.model.rules)
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -72,7 +73,7 @@ class Shopping:
     """Orders per customer, revenue per customer, type pairs per order, lines per customer and category."""
 
     def __init__(
-        self, type_of: dict[str, str | None], category_of: dict[str, str | None], online: set[str] = frozenset()
+        self, type_of: dict[str, str | None], category_of: dict[str, str | None], online: AbstractSet[str] = frozenset()
     ) -> None:
         self.online = online
         self.store_orders: Counter = Counter()  # (a weekday morning?, a pro's?) -> orders at physical stores
