@@ -42,14 +42,14 @@ class Baskets:
         self.price_cents = to_cents([p.base_price for p in catalog.products])
         self.popularity = 1 / np.sqrt(self.price_cents)  # cheaper sells more often
         self.bulk = np.array([PRO_BULK.get(t, 1) for t in self.type_ids])
-        seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in catalog.categories]).T  # (12, C)
+        self.seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in catalog.categories]).T  # (12,C)
         lifts = np.ones((1 + len(HOLIDAYS), len(self.category_ids)))
         for index, holiday in enumerate(HOLIDAYS):
             for category, lift in holiday.lifts.items():
                 lifts[index + 1, self.category_ids.index(category)] = lift
         self.leaning = np.array([[s.category_weight.get(c, 1.0) for c in self.category_ids] for s in SEGMENTS])
         self._projects()
-        months = self._calibrated(seasons)
+        months = self._calibrated(self.seasons)
         self.category_weight = self.leaning[:, None, None, :] * months[None, None] * lifts[None, :, None]  # (S,H,12,C)
 
     def _projects(self) -> None:
@@ -91,8 +91,7 @@ class Baskets:
         rest = np.einsum("pt,st,tk->spk", companion, value, in_category)
         per_project = (1 - lines[:, :1, None]) * core + more[:, None, None] * rest  # (S, P, C')
         brings = lines[:, 0, None, None, None] * single[:, None] + np.einsum("smcp,spk->smck", project, per_project)
-        homes = np.zeros((len(SEGMENTS), categories))
-        homes[:] = 1 / categories
+        homes = np.full((len(SEGMENTS), categories), 1 / categories)
         homes[PRO] = np.bincount([self.category_ids.index(t.category_id) for t in TRADES],
                                  weights=[t.share for t in TRADES], minlength=categories)  # fmt: skip
         boost = 1 + (HOME_BOOST - 1) * np.eye(categories)  # (home, C)

@@ -15,14 +15,14 @@ import numpy as np
 from faker.providers.person.en_US import Provider as Names
 
 from zava.catalog.embeddings import EmbeddingProvider, catalog_embedder, embed_products, product_text
-from zava.catalog.loader import MONTHS, Catalog
+from zava.catalog.loader import Catalog
 from zava.generation.baskets import Baskets, ProductPool
 from zava.generation.calendar import DAY, hour_slots
 from zava.generation.distributions import STORE_ORDER_WEIGHT, draw_lines, line_numbers, pick_rows, weighted
 from zava.generation.seeds import rng_for
 from zava.generation.shoppers import draw_shoppers
 from zava.model.ids import CUSTOMER_ID, ORDER_ID, uuid4_strings
-from zava.model.money import line_cents, order_cents, to_cents, to_dollars
+from zava.model.money import line_cents, order_cents, to_dollars
 from zava.model.orders import item_document, order_document
 from zava.model.reference import ONLINE_ASSORTMENT, STORES, year_weight
 from zava.model.rhythms import KINDS
@@ -116,10 +116,10 @@ class Dataset:
         self.product_names = [(p.product_id, p.sku, p.product_name) for p in self.products]
         self.category_ids = [c.category_id for c in catalog.categories]
         self.product_category = np.array([self.category_ids.index(p.category_id) for p in self.products])
-        self.price_cents = to_cents([p.base_price for p in self.products])
+        self.baskets = Baskets(catalog)
+        self.price_cents = self.baskets.price_cents
         self.online_store = [s.is_online for s in STORES].index(True)
         self.online_products = self._online_assortment()
-        self.baskets = Baskets(catalog)
         # what physical stores and the online store sell
         self.product_pools = [
             ProductPool(self.baskets, pool) for pool in (np.arange(len(self.products)), self.online_products)
@@ -165,12 +165,12 @@ class Dataset:
         the rest is drawn per chunk."""
         n = self.spec.orders
         self.days = np.arange(self.start_s, self.end_s, DAY)
-        seasons = np.array([[c.seasonal_multipliers[m] for m in MONTHS] for c in self.catalog.categories])
         self.slots = hour_slots(self.days)
         self.store_kind = np.array([KINDS.index("online" if s.is_online else "physical") for s in STORES])
         self.store_day = STORE_ORDER_WEIGHT * self.slots.weight.sum(axis=2)[:, self.store_kind]  # (day, store)
         years = self.days.astype("datetime64[s]").astype("datetime64[Y]").astype(int) + 1970
-        day_weight = np.array([year_weight(y) for y in years.tolist()]) * seasons.sum(axis=0)[_month_index(self.days)]
+        month_total = self.baskets.seasons.sum(axis=1)  # all categories' multipliers, per month
+        day_weight = np.array([year_weight(y) for y in years.tolist()]) * month_total[_month_index(self.days)]
         day_weight *= self.store_day.sum(axis=1)
         per_day = rng_for(self.spec.seed, ORDERS).multinomial(n, day_weight / day_weight.sum())
         self.day_end = np.cumsum(per_day)  # orders numbered below day_end[d] fall on day d or earlier
