@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
-from functools import lru_cache
 
 import numpy as np
 
@@ -17,11 +16,10 @@ from zava.model.rhythms import (
     SATURDAY_OVER_MON_THU,
     WEEKDAY_WEIGHT,
     WEEKDAYS,
-    local_time,
+    local_hour,
 )
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
-local = lru_cache(maxsize=4096)(local_time)  # an order's items share its timestamp
 
 
 def _bars(values: np.ndarray) -> str:
@@ -40,14 +38,14 @@ class Rhythms:
         self.days: set[date] = set()
 
     def add_order(self, order: dict) -> None:
-        day, weekday, hour = local(order["order_date"])
+        day, weekday, hour = local_hour(order["order_date"])
         kind = KINDS.index("online" if order.get("store_id") in self.online else "physical")
         self.weekday[kind, weekday] += 1
         self.hour[kind, hour] += 1
         self.days.add(day)
 
     def add_item(self, item: dict, category: str) -> None:
-        self.revenue[local(item["order_date"])[0], category] += float(item["line_total"])
+        self.revenue[local_hour(item["order_date"])[0], category] += float(item["line_total"])
 
     def figures(self, names: dict[str, str]) -> list[tuple[str, str, str]]:
         """(measure, value, target) rows: the weekly and daily shapes, then each holiday's lift."""

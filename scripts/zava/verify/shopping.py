@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
 
-from zava.model.rhythms import local_time
+from zava.model.rhythms import local_hour
 from zava.model.rules import earns_revenue
 from zava.model.shoppers import (
     CHECKED_PAIR,
@@ -35,12 +34,6 @@ from zava.model.shoppers import (
 )
 
 SHUFFLE_SEED = 0  # the regulars' shuffled baseline is drawn from this seed: the same data, the same figure
-
-
-@lru_cache(maxsize=1 << 16)
-def _local_hour(utc_hour: str) -> tuple[int, int]:
-    """The stores' local weekday and hour of a UTC hour ("YYYY-MM-DDTHH"): one for all its orders."""
-    return local_time(f"{utc_hour}:00:00+00:00")[1:]
 
 
 def lift(both: int, a: int, b: int, orders: int) -> float:
@@ -95,7 +88,7 @@ class Shopping:
         customer = order.get("customer_id")
         self.orders[customer] += 1
         if order.get("store_id") not in self.online and isinstance(order.get("order_date"), str):
-            weekday, hour = _local_hour(order["order_date"][:13])
+            _, weekday, hour = local_hour(order["order_date"])
             pro = self.segment.get(customer) == SEGMENT_NAMES[PRO]
             self.store_orders[weekday < 5 and hour < PRO_MORNINGS, pro] += 1
         if "status" in order and earns_revenue(order) and isinstance(order.get("total"), (int, float)):
